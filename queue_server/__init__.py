@@ -1,0 +1,70 @@
+"""govhall server: queue rules, services, web API and live updates of a government service hall."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apiflask import APIFlask
+    from flask_socketio import SocketIO
+
+    from .db import Database
+    from .settings import Settings
+
+
+def create_app(settings: Settings, database: Database | None = None) -> APIFlask:
+    """Wire the app: API, pages, Socket.IO, CSRF, rate limits. The factory only wires."""
+    from apiflask import APIFlask
+    from flask_wtf.csrf import CSRFProtect
+
+    from . import errors
+    from .api import blueprints
+    from .consoles import bp as consoles_bp
+    from .db import Database
+    from .limits import limiter
+    from .realtime.hall import HallNamespace, make_publisher
+    from .runtime import ROOT, WEB, Runtime, build_version
+
+    app = APIFlask(__name__, title="govhall API", version=__version__,
+                   spec_path="/api/v1/openapi.json", docs_path=None,
+                   static_folder=str(WEB), static_url_path="/static",
+                   template_folder=str(ROOT / "queue_server" / "templates"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=1 << 20,
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage or settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        SERVERS=[{"url": "/", "description": "this server"}],
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    errors.register(app)
+    rt = Runtime(settings=settings, database=database or Database(settings.database_url),
+                 version=build_version())
+    app.extensions["govhall"] = rt
+    csrf = CSRFProtect(app)
+    for bp in blueprints():
+        csrf.exempt(bp)  # the API takes bearer tokens only, never cookies: no CSRF to forge
+        app.register_blueprint(bp)
+    from display.pages import bp as display_bp
+    from kiosk.web import bp as kiosk_bp
+
+    for bp in (display_bp, consoles_bp, kiosk_bp):
+        app.register_blueprint(bp)
+    limiter.init_app(app)
+    sio = _socketio(app, settings)
+    sio.on_namespace(HallNamespace(rt))
+    rt.publisher = make_publisher(rt, sio)
+    return app
+
+
+def _socketio(app: APIFlask, settings: Settings) -> SocketIO:
+    from flask_socketio import SocketIO
+
+    return SocketIO(app, message_queue=settings.redis_url, async_mode=settings.async_mode,
+                    cors_allowed_origins=[], ping_interval=10, ping_timeout=10,
+                    json=None, logger=False, engineio_logger=False)

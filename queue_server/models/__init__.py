@@ -1,0 +1,39 @@
+"""Database rows (SQLAlchemy 2.0 typed models); the schema ships as Alembic revisions."""
+
+from .audit import AuditLog
+from .base import Base
+from .catalogue import (
+    Bundle,
+    BundleMaterial,
+    BundleMatter,
+    Department,
+    FormField,
+    Material,
+    MaterialMatter,
+    Matter,
+)
+from .hall import Allocation, Hall, Window
+from .staff import Device, Staff
+from .ticket import Appointment, Ticket, TicketCounter, TicketEvent
+
+__all__ = [
+    "Allocation",
+    "Appointment",
+    "AuditLog",
+    "Base",
+    "Bundle",
+    "BundleMaterial",
+    "BundleMatter",
+    "Department",
+    "Device",
+    "FormField",
+    "Hall",
+    "Material",
+    "MaterialMatter",
+    "Matter",
+    "Staff",
+    "Ticket",
+    "TicketCounter",
+    "TicketEvent",
+    "Window",
+]

@@ -1,0 +1,40 @@
+"""Configuration: one frozen Settings read from GOVHALL_* variables; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_INSTANCE = Path("instance")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{DEFAULT_INSTANCE / 'govhall.db'}"
+    redis_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    instance_path: Path = DEFAULT_INSTANCE
+    async_mode: str | None = None
+    demo_password: str | None = None
+    public_url: str | None = None  # base of tracking links printed on tickets
+    ticket_rate_limit: str = "60/minute"  # per kiosk device or staff member
+    login_rate_limit: str = "5/minute;30/hour"  # failed logins per username
+    public_rate_limit: str = "600/minute"  # public reads per address (phones, screens)
+    rate_limit_storage: str | None = None  # default: redis_url when set, else memory
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from GOVHALL_DATABASE_URL, GOVHALL_REDIS_URL, GOVHALL_SECRET_KEY, …; overrides win."""
+        values: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            raw = env.get(f"GOVHALL_{name.upper()}")
+            if raw:
+                values[name] = Path(raw) if name == "instance_path" else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
