@@ -1,0 +1,1 @@
+"""Hall and window display pages and the spoken announcements."""

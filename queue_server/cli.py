@@ -1,0 +1,92 @@
+"""The `govhall` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import clock
+from .db import Database
+from .settings import Settings
+
+
+def _settings(database_url: str | None = None, **extra: object) -> Settings:
+    return Settings.from_env(os.environ, database_url=database_url, **extra)
+
+
+@click.group()
+@click.version_option(package_name="govhall")
+def main() -> None:
+    """govhall: queue management and self-service kiosks for a government service hall."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--database-url", help="SQLAlchemy URL (default: GOVHALL_DATABASE_URL or instance/govhall.db)")
+def db_upgrade(database_url: str | None) -> None:
+    """Apply the schema migrations (Alembic) up to the newest."""
+    from .migrate import upgrade
+
+    settings = _settings(database_url)
+    upgrade(Database(settings.database_url))
+    click.echo(f"database at newest revision: {settings.database_url}")
+
+
+@main.command()
+@click.option("--database-url")
+@click.option("--demo", is_flag=True, help="also add the demo hall, its staff and a kiosk token")
+@click.option("--catalogue", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="catalogue folder (default: the shipped assets/catalogue)")
+def seed(database_url: str | None, demo: bool, catalogue: Path | None) -> None:
+    """Load the catalogue of 一件事 bundles (and with --demo the demo hall)."""
+    from .catalogue import DEFAULT_ROOT, CatalogueError, load_catalogue, load_demo_hall
+    from .migrate import is_current
+    from .seed import seed_catalogue, seed_demo
+
+    settings = _settings(database_url)
+    database = Database(settings.database_url)
+    if not is_current(database):
+        raise click.ClickException("the database schema is not current: run `govhall db upgrade` first")
+    root = catalogue or DEFAULT_ROOT
+    try:
+        cat = load_catalogue(root)
+        spec = load_demo_hall(cat, root / "demo_hall.yaml") if demo else None
+    except CatalogueError as e:
+        raise click.ClickException(str(e)) from None
+    count = seed_catalogue(database, cat, clock.now())
+    click.echo(f"catalogue: {count} bundles loaded from {root}")
+    if spec is not None:
+        password = settings.demo_password or "govhall-demo"
+        try:
+            seeded = seed_demo(database, spec, password, clock.now())
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(json.dumps({"hall": seeded.hall, "windows": seeded.windows,
+                               "logins": ["manager", "admin", *seeded.clerks],
+                               "password": password, "kiosk_token": seeded.kiosk_token},
+                              ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--reset", is_flag=True, help="start over with a fresh demo database")
+@click.option("--console", "console_only", is_flag=True,
+              help="run the console walk-through of the queue only")
+def demo(port: int, host: str, reset: bool, console_only: bool) -> None:
+    """The whole system on this machine: embedded SQLite, simulated hardware, the demo hall."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(_settings(), host=host, port=port, reset=reset, console_only=console_only))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The refusals the queue rules can give; each has a stable `code` that the API answers with."""
+
+
+class QueueError(Exception):
+    """A request the queue refuses; `str(e)` is a message a person can read."""
+
+    code = "queue_error"
+
+
+class BadRequest(QueueError):
+    code = "bad_request"
+
+
+class NotFound(QueueError):
+    code = "not_found"
+
+
+class Unauthorized(QueueError):
+    code = "unauthorized"
+
+
+class Forbidden(QueueError):
+    code = "forbidden"
+
+
+class RateLimited(QueueError):
+    code = "rate_limited"
+
+
+class Conflict(QueueError):
+    code = "conflict"
+
+
+class QueueEmpty(Conflict):
+    code = "queue_empty"
+
+
+class WindowClosed(Conflict):
+    code = "window_closed"
+
+
+class WindowPaused(Conflict):
+    code = "window_paused"
+
+
+class WindowBusy(Conflict):
+    code = "window_busy"
+
+
+class NoCurrentTicket(Conflict):
+    code = "no_current_ticket"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class RecallLimit(Conflict):
+    code = "recall_limit_reached"
+
+
+class IdempotencyMismatch(Conflict):
+    code = "idempotency_mismatch"
+
+
+class BundleNotServed(Conflict):
+    code = "bundle_not_served"
+
+
+class InvalidIdNumber(BadRequest):
+    code = "invalid_id_number"

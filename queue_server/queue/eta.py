@@ -1,0 +1,61 @@
+"""Wait estimates from measured service times and the windows open for a bundle.
+
+Model (documented because clerks and citizens read its output): each open, unpaused window splits
+its time between the bundles allocated to it in proportion to their waiting tickets weighted by
+rank (rank 1 = 1, rank 2 = 1/4, rank 3 = 1/16, …), because call-next prefers the primary bundle.
+The bundle's service rate is the sum of those shares divided by its mean service time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+PRIOR_WEIGHT = 5  # the catalogue's expected time counts as this many measurements
+MIN_SERVICE_MIN = 0.5
+MAX_SERVICE_MIN = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowLoad:
+    """An open, unpaused window: its bundles with their rank."""
+
+    number: int
+    ranks: Mapping[str, int]
+    busy: bool = False
+
+
+def rank_weight(rank: int) -> float:
+    return 4.0 ** (1 - max(rank, 1))
+
+
+def service_minutes(samples: Sequence[float], expected: float) -> float:
+    """Mean service time, the catalogue's expectation blended in while measurements are few.
+
+    Samples are clipped so a ticket left open over lunch cannot wreck the mean.
+    """
+    clipped = [min(max(s, MIN_SERVICE_MIN), MAX_SERVICE_MIN) for s in samples]
+    return (sum(clipped) + PRIOR_WEIGHT * expected) / (len(clipped) + PRIOR_WEIGHT)
+
+
+def servers_for(bundle: str, windows: Sequence[WindowLoad], waiting: Mapping[str, int]) -> float:
+    """How many windows' worth of service `bundle` gets now (0.0 when none is open for it)."""
+    total = 0.0
+    for w in windows:
+        if bundle not in w.ranks:
+            continue
+        demand = {b: max(waiting.get(b, 0), 1 if b == bundle else 0) * rank_weight(r)
+                  for b, r in w.ranks.items()}
+        total += demand[bundle] / sum(demand.values())
+    return total
+
+
+def wait_minutes(ahead: int, service_min: float, servers: float, idle_windows: int = 0) -> int | None:
+    """Minutes until a ticket with `ahead` people before it is called; None if no window serves it."""
+    if servers <= 0:
+        return None
+    if ahead == 0 and idle_windows > 0:
+        return 0
+    # A window now busy frees on average half a service time from now.
+    return math.ceil((ahead + 0.5) * service_min / servers)

@@ -1,0 +1,152 @@
+"""Lookups and row-to-rule conversions the services share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..events import WindowRef
+from ..models import Allocation, AuditLog, Bundle, Hall, Ticket, TicketEvent, Window
+from ..queue import calling
+from ..queue.errors import NotFound
+from ..queue.numbering import service_day
+
+ACTIVE = (calling.Status.CALLED.value, calling.Status.SERVING.value)
+
+
+def hall_by_code(db: Session, code: str, lock: bool = False) -> Hall:
+    query = select(Hall).where(Hall.code == code)
+    hall = db.scalar(query.with_for_update() if lock else query)
+    if hall is None:
+        raise NotFound(f"没有编号为 {code} 的大厅")
+    return hall
+
+
+def lock_hall(db: Session, hall_id: int) -> Hall:
+    """Serialise the hall's calls: FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already does."""
+    hall = db.scalar(select(Hall).where(Hall.id == hall_id).with_for_update())
+    if hall is None:
+        raise NotFound("大厅不存在")
+    return hall
+
+
+def window_by_id(db: Session, window_id: int) -> Window:
+    window = db.get(Window, window_id)
+    if window is None:
+        raise NotFound(f"没有编号为 {window_id} 的窗口")
+    return window
+
+
+def window_in_hall(db: Session, hall: Hall, number: int) -> Window:
+    window = db.scalar(select(Window).where(Window.hall_id == hall.id, Window.number == number))
+    if window is None:
+        raise NotFound(f"{hall.name}没有{number}号窗口")
+    return window
+
+
+def bundle_by_code(db: Session, code: str) -> Bundle:
+    bundle = db.scalar(select(Bundle).where(Bundle.code == code))
+    if bundle is None:
+        raise NotFound(f"没有编码为 {code} 的事项")
+    return bundle
+
+
+def today(hall: Hall, now: datetime) -> date:
+    return service_day(now, hall.timezone)
+
+
+def window_ref(window: Window) -> WindowRef:
+    return WindowRef(id=window.id, number=window.number, name=window.name)
+
+
+def ranks_of(db: Session, window: Window) -> dict[str, int]:
+    rows = db.execute(
+        select(Bundle.code, Allocation.rank)
+        .join(Allocation, Allocation.bundle_id == Bundle.id)
+        .where(Allocation.window_id == window.id)
+    )
+    return {code: rank for code, rank in rows}
+
+
+def as_rule(t: Ticket, bundle_code: str) -> calling.Ticket:
+    return calling.Ticket(
+        id=t.id, number=t.number, bundle=bundle_code, priority=calling.Priority(t.priority),
+        queue_at=t.queue_at, for_window=t.for_window_id, due_at=t.due_at,
+    )
+
+
+def waiting_tickets(db: Session, hall: Hall, day: date) -> list[calling.Ticket]:
+    """Every waiting ticket of the hall's service day, as the rules see them."""
+    rows = db.execute(
+        select(Ticket, Bundle.code)
+        .join(Bundle, Bundle.id == Ticket.bundle_id)
+        .where(Ticket.hall_id == hall.id, Ticket.service_day == day,
+               Ticket.status == calling.Status.WAITING.value)
+    )
+    return [as_rule(t, code) for t, code in rows]
+
+
+def current_ticket(db: Session, window: Window, day: date) -> Ticket | None:
+    """The ticket called to or being served at `window` today, if any."""
+    return db.scalar(
+        select(Ticket).where(Ticket.window_id == window.id, Ticket.service_day == day,
+                             Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.called_at.desc()).limit(1)
+    )
+
+
+def record(db: Session, ticket: Ticket, kind: str, at: datetime,
+           window_id: int | None = None, **detail: Any) -> None:
+    """Append one step to the ticket's history."""
+    db.add(TicketEvent(ticket_id=ticket.id, at=at, kind=kind, window_id=window_id,
+                       detail=json.dumps(detail, ensure_ascii=False) if detail else None))
+
+
+def audit(db: Session, at: datetime, actor: str, action: str, hall_id: int | None = None,
+          target: str | None = None, **detail: Any) -> None:
+    db.add(AuditLog(at=at, actor=actor, action=action, hall_id=hall_id, target=target,
+                    detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as the API answers it (DESIGN.md: id, number, bundle, priority, status, people_ahead,
+    wait_min, track_token; more fields may be added)."""
+
+    id: int
+    number: str
+    bundle: str
+    bundle_name: str
+    priority: str
+    status: str
+    people_ahead: int | None
+    wait_min: int | None
+    track_token: str
+    taken_at: datetime
+    window: WindowRef | None = None
+    recall_count: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "number": self.number, "bundle": self.bundle,
+            "bundle_name": self.bundle_name, "priority": self.priority, "status": self.status,
+            "people_ahead": self.people_ahead, "wait_min": self.wait_min,
+            "track_token": self.track_token, "taken_at": self.taken_at.isoformat(),
+            "window": self.window.to_json() if self.window else None,
+            "recall_count": self.recall_count,
+        }
+
+
+def view(t: Ticket, people_ahead: int | None = None, wait_min: int | None = None,
+         window: Window | None = None) -> TicketView:
+    return TicketView(
+        id=t.id, number=t.number, bundle=t.bundle.code, bundle_name=t.bundle.name,
+        priority=t.priority, status=t.status, people_ahead=people_ahead, wait_min=wait_min,
+        track_token=t.track_token, taken_at=t.taken_at,
+        window=window_ref(window) if window is not None else None, recall_count=t.recall_count,
+    )

@@ -1,0 +1,176 @@
+"""Taking a number, following it, and putting a returning no-show back in line."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import Database
+from ..events import Event, QueueUpdated, WindowUpdated
+from ..models import Allocation, Bundle, Hall, Ticket, TicketCounter, Window
+from ..queue import calling
+from ..queue.errors import BundleNotServed, IdempotencyMismatch, InvalidTransition, NotFound
+from ..queue.numbering import format_number
+from ..queue.priority import Identity, entitled
+from .common import (
+    TicketView,
+    as_rule,
+    bundle_by_code,
+    hall_by_code,
+    record,
+    today,
+    view,
+    waiting_tickets,
+)
+from .waits import hall_load
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    ticket: TicketView
+    created: bool  # False when an Idempotency-Key replay returned the earlier ticket
+    events: tuple[Event, ...]
+
+
+def take_ticket(
+    database: Database,
+    hall_code: str,
+    bundle_code: str,
+    now: datetime,
+    *,
+    identity: Identity | None = None,
+    priority: str | None = None,
+    idempotency_key: str | None = None,
+    source: str = "kiosk",
+    device_id: int | None = None,
+) -> Issued:
+    """Issue the next number of `bundle` in `hall` for today; the same key gives the same ticket."""
+    try:
+        with database.write() as db:
+            if idempotency_key:
+                earlier = _by_key(db, hall_code, idempotency_key)
+                if earlier is not None:
+                    return _replay(db, earlier, bundle_code, now)
+            return _issue(db, hall_code, bundle_code, now, identity, priority,
+                          idempotency_key, source, device_id)
+    except IntegrityError:
+        # Another request with the same key committed first: answer with its ticket.
+        if not idempotency_key:
+            raise
+        with database.read() as db:
+            earlier = _by_key(db, hall_code, idempotency_key)
+            if earlier is None:
+                raise
+            return _replay(db, earlier, bundle_code, now)
+
+
+def _by_key(db: Session, hall_code: str, key: str) -> Ticket | None:
+    return db.scalar(select(Ticket).join(Hall, Hall.id == Ticket.hall_id)
+                     .where(Hall.code == hall_code, Ticket.idempotency_key == key))
+
+
+def _replay(db: Session, earlier: Ticket, bundle_code: str, now: datetime) -> Issued:
+    if earlier.bundle.code != bundle_code:
+        raise IdempotencyMismatch("同一请求编号已用于另一事项的取号")
+    hall = db.get_one(Hall, earlier.hall_id)
+    return Issued(ticket=ticket_view(db, hall, earlier, now), created=False, events=())
+
+
+def _next_seq(db: Session, hall: Hall, bundle: Bundle, day: object) -> int:
+    """Atomically take the next sequence number: one upsert, so concurrent kiosks never share one."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(TicketCounter).values(hall_id=hall.id, bundle_id=bundle.id, service_day=day,
+                                        last_seq=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["hall_id", "bundle_id", "service_day"],
+        set_={"last_seq": TicketCounter.last_seq + 1},
+    ).returning(TicketCounter.last_seq)
+    return int(db.execute(stmt).scalar_one())
+
+
+def served_in(db: Session, hall: Hall, bundle: Bundle) -> bool:
+    return db.scalar(select(Allocation.window_id).join(Window, Window.id == Allocation.window_id)
+                     .where(Window.hall_id == hall.id, Allocation.bundle_id == bundle.id)
+                     .limit(1)) is not None
+
+
+def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
+           identity: Identity | None, priority: str | None, key: str | None,
+           source: str, device_id: int | None) -> Issued:
+    hall = hall_by_code(db, hall_code)
+    bundle = bundle_by_code(db, bundle_code)
+    if not served_in(db, hall, bundle):
+        raise BundleNotServed(f"{hall.name}暂未开设“{bundle.name}”窗口")
+    day = today(hall, now)
+    grant = entitled(priority, identity, day, hall.elderly_age)
+    seq = _next_seq(db, hall, bundle, day)
+    ticket = Ticket(
+        hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
+        number=format_number(bundle.prefix, seq), priority=grant.value,
+        status=calling.Status.WAITING.value, source=source, taken_at=now, queue_at=now,
+        idempotency_key=key, track_token=secrets.token_urlsafe(16),
+        identity_hash=identity.id_hash if identity else None, device_id=device_id,
+    )
+    ticket.bundle = bundle
+    db.add(ticket)
+    db.flush()
+    shown = ticket_view(db, hall, ticket, now)
+    ticket.quoted_wait_min = shown.wait_min
+    ticket.quoted_people_ahead = shown.people_ahead
+    record(db, ticket, "issued", now, priority=grant.value, source=source)
+    return Issued(ticket=shown, created=True, events=(QueueUpdated(hall.code, (bundle.code,)),))
+
+
+def ticket_view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> TicketView:
+    """The ticket with its people ahead and wait estimate when still waiting."""
+    window = db.get(Window, ticket.window_id) if ticket.window_id else None
+    if ticket.status != calling.Status.WAITING.value:
+        return view(ticket, people_ahead=0 if ticket.status != "done" else None, window=window)
+    waiting = waiting_tickets(db, hall, ticket.service_day)
+    ahead = calling.people_ahead(as_rule(ticket, ticket.bundle.code), waiting, now)
+    wait = hall_load(db, hall, now).wait_for(ticket.bundle.code, ahead)
+    return view(ticket, people_ahead=ahead, wait_min=wait)
+
+
+def track(database: Database, track_token: str, now: datetime) -> tuple[str, TicketView]:
+    """The public status of one ticket (for the phone page): its hall code and view."""
+    with database.read() as db:
+        ticket = db.scalar(select(Ticket).where(Ticket.track_token == track_token))
+        if ticket is None:
+            raise NotFound("没有找到这张号票，可能已过期")
+        hall = db.get_one(Hall, ticket.hall_id)
+        return hall.code, ticket_view(db, hall, ticket, now)
+
+
+def requeue(database: Database, ticket_id: int,
+            now: datetime) -> tuple[TicketView, tuple[Event, ...]]:
+    """Put a no-show back in line the hall's configured number of places behind the head (过号重排)."""
+    with database.write() as db:
+        ticket = db.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound("号票不存在")
+        hall = db.get_one(Hall, ticket.hall_id)
+        if ticket.status != calling.Status.NO_SHOW.value or ticket.service_day != today(hall, now):
+            raise InvalidTransition(f"{ticket.number}号不是今天的过号票，不能重新排队")
+        waiting = waiting_tickets(db, hall, ticket.service_day)
+        ticket.queue_at = calling.requeue_at(as_rule(ticket, ticket.bundle.code), waiting,
+                                             hall.requeue_places, now)
+        ticket.status = calling.Status.WAITING.value
+        old_window = ticket.window_id
+        ticket.window_id = None
+        ticket.recall_count = 0
+        ticket.requeue_count += 1
+        record(db, ticket, "requeued", now, places=hall.requeue_places)
+        db.flush()
+        shown = ticket_view(db, hall, ticket, now)
+        events: tuple[Event, ...] = (QueueUpdated(hall.code, (ticket.bundle.code,)),)
+        if old_window:
+            events += (WindowUpdated(hall.code, old_window),)
+        return shown, events

@@ -1,0 +1,124 @@
+"""Window state and allocation: pause, resume, open, close, and which bundles a window serves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import Database
+from ..events import Event, QueueUpdated, WindowUpdated
+from ..models import Allocation, Bundle, Hall, Window
+from ..queue.errors import BadRequest, InvalidTransition
+from .common import audit, bundle_by_code, hall_by_code, lock_hall, window_by_id, window_in_hall
+
+
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """DESIGN.md window shape: {id, number, name, kind, open, bundles: [{code, name, rank}]}."""
+
+    id: int
+    number: int
+    name: str
+    kind: str
+    open: bool
+    paused: bool
+    bundles: tuple[tuple[str, str, int], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "number": self.number, "name": self.name, "kind": self.kind,
+                "open": self.open, "paused": self.paused,
+                "bundles": [{"code": c, "name": n, "rank": r} for c, n, r in self.bundles]}
+
+
+def window_view(window: Window) -> WindowView:
+    return WindowView(window.id, window.number, window.name, window.kind, window.open, window.paused,
+                      tuple((a.bundle.code, a.bundle.name, a.rank) for a in window.allocations))
+
+
+def list_windows(database: Database, hall_code: str) -> list[WindowView]:
+    with database.read() as db:
+        hall = hall_by_code(db, hall_code)
+        rows = db.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+        return [window_view(w) for w in rows]
+
+
+def _change(database: Database, window_id: int, now: datetime, actor: str, action: str,
+            apply: Any) -> tuple[WindowView, tuple[Event, ...]]:
+    with database.write() as db:
+        window = window_by_id(db, window_id)
+        hall = lock_hall(db, window.hall_id)
+        apply(window)
+        audit(db, now, actor, action, hall.id, target=f"window:{window.number}")
+        return window_view(window), (WindowUpdated(hall.code, window.id),
+                                     QueueUpdated(hall.code, ()))
+
+
+def _set_paused(paused: bool) -> Any:
+    def apply(window: Window) -> None:
+        if not window.open:
+            raise InvalidTransition(f"{window.number}号窗口未开放")
+        if window.paused == paused:
+            raise InvalidTransition(f"{window.number}号窗口已{'暂停' if paused else '在服务'}")
+        window.paused = paused
+    return apply
+
+
+Changed = tuple[WindowView, tuple[Event, ...]]
+
+
+def pause(database: Database, window_id: int, now: datetime, actor: str = "system") -> Changed:
+    """Stop calling at this window for a while (the current ticket can still be finished)."""
+    return _change(database, window_id, now, actor, "window.pause", _set_paused(True))
+
+
+def resume(database: Database, window_id: int, now: datetime, actor: str = "system") -> Changed:
+    return _change(database, window_id, now, actor, "window.resume", _set_paused(False))
+
+
+def set_open(database: Database, window_id: int, is_open: bool, now: datetime,
+             actor: str = "system") -> tuple[WindowView, tuple[Event, ...]]:
+    """Open or close a window (a manager's action); a closed window's transfers fall back to their bundles."""
+    def apply(window: Window) -> None:
+        window.open = is_open
+        window.paused = False
+    return _change(database, window_id, now, actor, "window.open" if is_open else "window.close", apply)
+
+
+def set_allocation(database: Database, hall_code: str, window_number: int,
+                   bundles: Sequence[tuple[str, int]], now: datetime,
+                   actor: str = "system") -> tuple[WindowView, tuple[Event, ...]]:
+    """Replace the bundles a window serves, each with its rank; effective for the next call."""
+    codes = [c for c, _ in bundles]
+    if len(set(codes)) != len(codes):
+        raise BadRequest("同一事项不能重复分配给一个窗口")
+    if any(rank < 1 for _, rank in bundles):
+        raise BadRequest("优先级(rank)从1开始")
+    with database.write() as db:
+        hall = hall_by_code(db, hall_code, lock=True)
+        window = window_in_hall(db, hall, window_number)
+        before = {a.bundle.code: a.rank for a in window.allocations}
+        window.allocations.clear()
+        db.flush()
+        for code, rank in bundles:
+            window.allocations.append(Allocation(bundle=bundle_by_code(db, code), rank=rank))
+        audit(db, now, actor, "window.allocation", hall.id, target=f"window:{window.number}",
+              before=before, after=dict(bundles))
+        db.flush()
+        return window_view(window), (WindowUpdated(hall.code, window.id),
+                                     QueueUpdated(hall.code, tuple(set(before) | set(codes))))
+
+
+def allocate_all(db: Session, window: Window, rank: int = 1) -> None:
+    """Give a window every bundle of the catalogue at one rank (综合受理)."""
+    for bundle in db.scalars(select(Bundle).order_by(Bundle.prefix)):
+        window.allocations.append(Allocation(bundle=bundle, rank=rank))
+
+
+def halls(database: Database) -> list[Hall]:
+    with database.read() as db:
+        return list(db.scalars(select(Hall).order_by(Hall.code)))

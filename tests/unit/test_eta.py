@@ -1,0 +1,28 @@
+"""The wait estimate model."""
+
+import pytest
+
+from queue_server.queue.eta import WindowLoad, servers_for, service_minutes, wait_minutes
+
+
+def test_service_minutes_blends_the_expectation_while_samples_are_few():
+    assert service_minutes([], 15) == 15
+    assert service_minutes([5.0] * 5, 15) == pytest.approx(10)
+    assert service_minutes([5.0] * 500, 15) == pytest.approx((2500 + 75) / 505)
+    assert service_minutes([10_000.0], 15) < 40  # a ticket left open over lunch is clipped
+
+
+def test_servers_split_by_waiting_and_rank():
+    w = (WindowLoad(1, {"a": 1}), WindowLoad(2, {"a": 1, "b": 1}), WindowLoad(3, {"b": 1, "a": 2}))
+    assert servers_for("a", w[:1], {"a": 3}) == 1
+    assert servers_for("a", w[:2], {"a": 3, "b": 3}) == pytest.approx(1.5)
+    share = servers_for("a", w[2:], {"a": 4, "b": 4})
+    assert share == pytest.approx(1 / 5)  # rank 2 weighs a quarter: 4*0.25 / (4 + 1)
+    assert servers_for("c", w, {}) == 0
+
+
+def test_wait_minutes():
+    assert wait_minutes(0, 10, 1, idle_windows=1) == 0
+    assert wait_minutes(0, 10, 1) == 5
+    assert wait_minutes(4, 10, 2) == 23
+    assert wait_minutes(3, 10, 0) is None
