@@ -65,6 +65,7 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 def _socketio(app: APIFlask, settings: Settings) -> SocketIO:
     from flask_socketio import SocketIO
 
-    return SocketIO(app, message_queue=settings.redis_url, async_mode=settings.async_mode,
+    return SocketIO(app, message_queue=settings.redis_url, channel=settings.redis_channel,
+                    async_mode=settings.async_mode,
                     cors_allowed_origins=[], ping_interval=10, ping_timeout=10,
                     json=None, logger=False, engineio_logger=False)

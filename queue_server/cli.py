@@ -41,6 +41,24 @@ def db_upgrade(database_url: str | None) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--database-url", help="SQLAlchemy URL (default: GOVHALL_DATABASE_URL or instance/govhall.db)")
+@click.option("--redis-url", help="Redis for sharing Socket.IO events between server processes")
+@click.option("--async-mode", type=click.Choice(["threading", "eventlet", "gevent"]),
+              help="Socket.IO async mode")
+def serve(host: str, port: int, database_url: str | None, redis_url: str | None,
+          async_mode: str | None) -> None:
+    """Serve the API, the pages and the live updates."""
+    import logging
+
+    from .server import serve as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run(_settings(database_url, redis_url=redis_url, async_mode=async_mode), host, port)
+
+
+@main.command()
 @click.option("--database-url")
 @click.option("--demo", is_flag=True, help="also add the demo hall, its staff and a kiosk token")
 @click.option("--catalogue", type=click.Path(exists=True, file_okay=False, path_type=Path),

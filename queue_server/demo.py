@@ -79,10 +79,39 @@ def write_info(settings: Settings, info: DemoInfo, urls: dict[str, str]) -> dict
     return data
 
 
+def demo_urls(base: str, info: DemoInfo) -> dict[str, str]:
+    token = f"#token={info.kiosk_token}" if info.kiosk_token else ""
+    return {
+        "kiosk": f"{base}/kiosk/{token}",
+        "hall_display": f"{base}/display/hall/{DEMO_HALL}",
+        "window_display": f"{base}/display/window/1",
+        "counter": f"{base}/counter/",
+        "manager": f"{base}/manage/",
+        "public_waits": f"{base}/w/{DEMO_HALL}",
+        "phone_tracking": f"{base}/t/<track_token from a ticket's QR>",
+        "api": f"{base}/api/v1/openapi.json",
+    }
+
+
 def run_demo(settings: Settings, host: str, port: int, reset: bool, console_only: bool) -> int:
+    from .server import persistent_secret, serve
+
     database, info = prepare(settings, reset)
-    write_info(settings, info, {})
-    return console_walkthrough(database, info)
+    if console_only:
+        write_info(settings, info, {})
+        return console_walkthrough(database, info)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a URL a person can open
+    urls = demo_urls(f"http://{shown}:{port}", info)
+    write_info(settings, info, urls)
+    click.echo(f"govhall demo — {info.database_url}")
+    for name, url in urls.items():
+        click.echo(f"  {name:<15} {url}")
+    click.echo(f"  logins          manager, admin, clerk1…clerk{info.clerks} (clerk<i> sits at window i)")
+    click.echo(f"  password        {info.password}")
+    click.echo(f"  written to      {settings.instance_path / 'demo.json'}")
+    database.dispose()
+    serve(persistent_secret(settings.with_(database_url=info.database_url)), host, port)
+    return 0
 
 
 def _show_waits(database: Database) -> None:

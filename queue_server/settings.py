@@ -15,15 +15,17 @@ DEFAULT_INSTANCE = Path("instance")
 class Settings:
     database_url: str = f"sqlite:///{DEFAULT_INSTANCE / 'govhall.db'}"
     redis_url: str | None = None
+    redis_channel: str = "govhall"  # Socket.IO message-queue channel (one per installation)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     instance_path: Path = DEFAULT_INSTANCE
-    async_mode: str | None = None
+    async_mode: str = "threading"
     demo_password: str | None = None
     public_url: str | None = None  # base of tracking links printed on tickets
     ticket_rate_limit: str = "60/minute"  # per kiosk device or staff member
     login_rate_limit: str = "5/minute;30/hour"  # failed logins per username
     public_rate_limit: str = "600/minute"  # public reads per address (phones, screens)
     rate_limit_storage: str | None = None  # default: redis_url when set, else memory
+    secret_key_from_env: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
@@ -33,6 +35,7 @@ class Settings:
             raw = env.get(f"GOVHALL_{name.upper()}")
             if raw:
                 values[name] = Path(raw) if name == "instance_path" else raw
+        values["secret_key_from_env"] = "secret_key" in values
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -1,0 +1,13 @@
+"""The HTTP API under /api/v1 (DESIGN.md 'HTTP API')."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from . import admin, auth_api, halls, tickets, windows
+
+PREFIX = "/api/v1"
+
+
+def blueprints() -> list[APIBlueprint]:
+    return [halls.bp, tickets.bp, windows.bp, auth_api.bp, admin.bp]

@@ -1,0 +1,60 @@
+"""Running the server: `govhall serve` and the demo use this."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from . import clock
+from .db import Database
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+ROLLOVER_EVERY_S = 300
+
+
+def persistent_secret(settings: Settings) -> Settings:
+    """Without GOVHALL_SECRET_KEY, keep one in instance/secret_key so logins survive a restart."""
+    if settings.secret_key_from_env:
+        return settings
+    path = Path(settings.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return settings.with_(secret_key=path.read_text().strip())
+
+
+def close_past_days_everywhere(database: Database) -> int:
+    from .services import rollover, windows
+
+    return sum(rollover.close_past_days(database, h.code, clock.now())[0]
+               for h in windows.halls(database))
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve the API, pages and Socket.IO until interrupted."""
+    from . import create_app
+    from .migrate import is_current
+
+    settings = persistent_secret(settings)
+    database = Database(settings.database_url)
+    if not is_current(database):
+        raise SystemExit("the database schema is not current: run `govhall db upgrade` first")
+    close_past_days_everywhere(database)
+    app = create_app(settings, database)
+    sio = app.extensions["socketio"]
+
+    def rollover_loop() -> None:
+        while True:
+            sio.sleep(ROLLOVER_EVERY_S)
+            try:
+                close_past_days_everywhere(database)
+            except Exception:  # keep serving; the next round tries again
+                log.exception("service-day rollover failed")
+
+    sio.start_background_task(rollover_loop)
+    log.info("govhall serving on http://%s:%s (async mode %s)", host, port, sio.async_mode)
+    sio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+            log_output=False)

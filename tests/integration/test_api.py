@@ -1,0 +1,184 @@
+"""The HTTP API contract of DESIGN.md: paths, shapes, status codes, error shape, roles and seats."""
+
+from __future__ import annotations
+
+import pytest
+
+from queue_server.models import AuditLog
+
+B = "/api/v1"
+
+
+def error_of(r):
+    body = r.get_json()
+    assert set(body) == {"error"} and {"code", "message"} <= set(body["error"]), body
+    return body["error"]["code"]
+
+
+def test_bundles_with_waits_and_the_notice(client):
+    r = client.get(f"{B}/halls/demo/bundles")
+    assert r.status_code == 200
+    bundles = r.get_json()["bundles"]
+    assert len(bundles) >= 15
+    for b in bundles:
+        assert {"code", "name", "prefix", "waiting", "wait_min", "open_windows"} <= set(b)
+    notice = client.get(f"{B}/bundles/newborn").get_json()
+    assert notice["name"].startswith("新生儿") and notice["matters"] and notice["materials"]
+    assert all(m["matters"] for m in notice["materials"])
+    assert 0 < notice["identity_fillable_share"] < 1
+    assert error_of(client.get(f"{B}/bundles/nothing")) == "not_found"
+    assert client.get(f"{B}/halls/nowhere/bundles").status_code == 404
+
+
+def test_take_a_number_needs_a_kiosk_or_staff_token(client, kiosk, login):
+    assert client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}).status_code == 401
+    r = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk)
+    assert r.status_code == 201
+    t = r.get_json()
+    assert t["number"] == "A001" and t["people_ahead"] == 0 and t["track_token"]
+    assert set(t) >= {"id", "number", "bundle", "priority", "status", "people_ahead", "wait_min", "track_token"}
+    r = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=login("clerk1"))
+    assert r.status_code == 201 and r.get_json()["number"] == "A002"
+
+
+def test_idempotency_key_replays_the_same_ticket(client, kiosk):
+    headers = {**kiosk, "Idempotency-Key": "kiosk-7-0001"}
+    first = client.post(f"{B}/halls/demo/tickets", json={"bundle": "retirement"}, headers=headers)
+    again = client.post(f"{B}/halls/demo/tickets", json={"bundle": "retirement"}, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.get_json()["id"] == again.get_json()["id"]
+    other = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=headers)
+    assert other.status_code == 409 and error_of(other) == "idempotency_mismatch"
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"bundle": ""}, {"bundle": 5}, {"bundle": "newborn", "priority": "vip"}, [], "text",
+    {"bundle": "newborn", "identity_token": "forged"},
+])
+def test_bad_input_is_a_4xx_with_the_error_shape(client, kiosk, body):
+    r = client.post(f"{B}/halls/demo/tickets", json=body, headers=kiosk)
+    assert 400 <= r.status_code < 500
+    error_of(r)
+
+
+def test_not_json_at_all(client, kiosk):
+    r = client.post(f"{B}/halls/demo/tickets", data=b"\xff\xfe", headers={**kiosk, "Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500
+    error_of(r)
+
+
+def test_clerk_acts_only_at_their_seat(client, kiosk, login):
+    client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk)
+    clerk1 = login("clerk1")
+    assert client.post(f"{B}/windows/1/call-next").status_code == 401
+    refused = client.post(f"{B}/windows/2/call-next", headers=clerk1)
+    assert refused.status_code == 403 and error_of(refused) == "forbidden"
+    r = client.post(f"{B}/windows/1/call-next", headers=clerk1)
+    assert r.status_code == 200
+    assert r.get_json()["ticket"]["number"] == "A001"
+    assert client.post(f"{B}/windows/1/call-next", headers=login("manager")).status_code in (200, 409)
+    assert client.post(f"{B}/windows/999/call-next", headers=clerk1).status_code == 404
+
+
+def test_window_actions_and_queue_empty(client, kiosk, login):
+    clerk = login("clerk1")
+    empty = client.post(f"{B}/windows/1/call-next", headers=clerk)
+    assert empty.status_code == 409 and error_of(empty) == "queue_empty"
+    client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk)
+    assert client.post(f"{B}/windows/1/call-next", headers=clerk).status_code == 200
+    recall = client.post(f"{B}/windows/1/recall", headers=clerk).get_json()["ticket"]
+    assert recall["recall_count"] == 1
+    assert client.post(f"{B}/windows/1/start", headers=clerk).get_json()["ticket"]["status"] == "serving"
+    moved = client.post(f"{B}/windows/1/transfer", json={"window": 7}, headers=clerk)
+    assert moved.status_code == 200 and moved.get_json()["ticket"]["status"] == "waiting"
+    assert client.post(f"{B}/windows/1/transfer", json={}, headers=clerk).status_code == 400
+    assert client.post(f"{B}/windows/1/finish", headers=clerk).status_code == 409
+    paused = client.post(f"{B}/windows/1/pause", headers=clerk).get_json()
+    assert paused["paused"] is True
+    assert error_of(client.post(f"{B}/windows/1/call-next", headers=clerk)) == "window_paused"
+    assert client.post(f"{B}/windows/1/resume", headers=clerk).get_json()["paused"] is False
+
+
+def test_only_managers_change_allocations_and_it_is_audited(client, login, app):
+    body = {"bundles": [{"code": "newborn", "rank": 1}, {"code": "retirement", "rank": 2}]}
+    assert client.put(f"{B}/halls/demo/windows/5/bundles", json=body, headers=login("clerk5")).status_code == 403
+    r = client.put(f"{B}/halls/demo/windows/5/bundles", json=body, headers=login("manager"))
+    assert r.status_code == 200
+    w = r.get_json()
+    assert {"id", "number", "name", "kind", "open", "bundles"} <= set(w)
+    assert [(b["code"], b["rank"]) for b in w["bundles"]] == [("newborn", 1), ("retirement", 2)]
+    listed = client.get(f"{B}/halls/demo/windows").get_json()["windows"]
+    assert next(x for x in listed if x["number"] == 5)["bundles"] == w["bundles"]
+    bad = client.put(f"{B}/halls/demo/windows/5/bundles", json={"bundles": [{"code": "newborn", "rank": 0}]},
+                     headers=login("manager"))
+    assert bad.status_code == 422 and error_of(bad) == "invalid_input"
+    from queue_server.runtime import runtime
+    with app.app_context(), runtime().database.read() as db:
+        actions = [a.action for a in db.query(AuditLog).all()]
+    assert "window.allocation" in actions
+
+
+def test_login_refusal_and_rate_limit_per_username(client):
+    for _ in range(5):
+        r = client.post(f"{B}/auth/login", json={"username": "clerk2", "password": "wrong"})
+        assert r.status_code == 401 and error_of(r) == "unauthorized"
+    limited = client.post(f"{B}/auth/login", json={"username": "clerk2", "password": "wrong"})
+    assert limited.status_code == 429 and error_of(limited) == "rate_limited"
+    # another username from the same address is not affected
+    assert client.post(f"{B}/auth/login", json={"username": "clerk3", "password": "wrong"}).status_code == 401
+
+
+def test_device_tokens_are_issued_and_revoked_by_a_manager(client, login):
+    manager = login("manager")
+    assert client.post(f"{B}/halls/demo/devices", json={"kind": "kiosk", "name": "x"},
+                       headers=login("clerk1")).status_code == 403
+    issued = client.post(f"{B}/halls/demo/devices", json={"kind": "kiosk", "name": "2号自助机"}, headers=manager)
+    assert issued.status_code == 201
+    device = issued.get_json()
+    token = {"Authorization": f"Bearer {device['token']}"}
+    assert client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=token).status_code == 201
+    assert client.delete(f"{B}/halls/demo/devices/{device['id']}", headers=manager).status_code == 200
+    assert client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=token).status_code == 401
+    listed = client.get(f"{B}/halls/demo/devices", headers=manager).get_json()["devices"]
+    assert all("token" not in d for d in listed)
+    audit = client.get(f"{B}/halls/demo/audit", headers=manager).get_json()["entries"]
+    assert {"device.issue", "device.revoke"} <= {e["action"] for e in audit}
+
+
+def test_staff_accounts(client, login):
+    manager = login("manager")
+    r = client.post(f"{B}/halls/demo/staff", json={"username": "newclerk", "name": "新同事",
+                                                  "password": "long-enough-1", "role": "clerk", "window": 12},
+                    headers=manager)
+    assert r.status_code == 201 and r.get_json()["window"] == 12
+    dup = client.post(f"{B}/halls/demo/staff", json={"username": "newclerk", "name": "x",
+                                                    "password": "long-enough-1", "role": "clerk"}, headers=manager)
+    assert dup.status_code == 409
+    token = client.post(f"{B}/auth/login", json={"username": "newclerk", "password": "long-enough-1"})
+    assert token.status_code == 200 and token.get_json()["window"]["number"] == 12
+    staff_id = r.get_json()["id"]
+    assert client.patch(f"{B}/halls/demo/staff/{staff_id}", json={"active": False}, headers=manager).status_code == 200
+    assert client.post(f"{B}/auth/login", json={"username": "newclerk", "password": "long-enough-1"}).status_code == 401
+
+
+def test_track_and_screens_carry_no_personal_data(client, kiosk):
+    t = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk).get_json()
+    tracked = client.get(f"{B}/track/{t['track_token']}").get_json()
+    assert tracked["ticket"]["number"] == t["number"] and tracked["hall"] == "demo"
+    assert client.get(f"{B}/track/nonexistent").status_code == 404
+    screen = client.get(f"{B}/halls/demo/screen").get_json()
+    assert screen["windows"] and screen["bundles"] is not None
+    text = str(screen)
+    assert "identity" not in text and "name\": \"王" not in text
+
+
+def test_openapi_document_is_generated_from_the_schemas(client):
+    spec = client.get(f"{B}/openapi.json").get_json()
+    paths = spec["paths"]
+    for path in ("/api/v1/halls/{hall}/bundles", "/api/v1/bundles/{code}", "/api/v1/halls/{hall}/tickets",
+                 "/api/v1/track/{track_token}", "/api/v1/windows/{window}/call-next",
+                 "/api/v1/windows/{window}/transfer", "/api/v1/halls/{hall}/windows/{window}/bundles",
+                 "/api/v1/auth/login", "/api/v1/halls/{hall}/windows"):
+        assert path in paths, path
+    take = paths["/api/v1/halls/{hall}/tickets"]["post"]
+    assert "201" in take["responses"] and "requestBody" in take

@@ -1,0 +1,157 @@
+"""The /hall Socket.IO namespace with real clients against real server processes.
+
+subscribe -> snapshot; ticket_called after the commit; a fresh snapshot after a server restart;
+manager screens need a token; two processes behind Redis share events.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import socketio
+
+from ..conftest import REDIS_URL, LiveServer, service_missing
+
+
+class Screen:
+    """A real Socket.IO client subscribed like a display; events land in a queue."""
+
+    def __init__(self, url: str, hall: str = "demo", screen: str = "hall", token: str | None = None) -> None:
+        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
+        self.sio.on("connect", self._subscribe, namespace="/hall")
+        for name in ("snapshot", "ticket_called", "queue_updated", "window_updated"):
+            self.sio.on(name, self._keeper(name), namespace="/hall")
+        self.hall, self.screen, self.answers = hall, screen, queue.Queue()
+        self.sio.connect(url, namespaces=["/hall"], transports=["websocket"],
+                         auth={"token": token} if token else None, wait_timeout=10)
+
+    def _subscribe(self) -> None:
+        self.sio.emit("subscribe", {"hall": self.hall, "screen": self.screen}, namespace="/hall",
+                      callback=self.answers.put)
+
+    def _keeper(self, name: str):
+        return lambda data: self.events.put((name, data))
+
+    def wait_for(self, name: str, timeout: float = 5.0, where=lambda d: True) -> dict:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                got, data = self.events.get(timeout=max(0.01, deadline - time.time()))
+            except queue.Empty:
+                break
+            if got == name and where(data):
+                return data
+        raise AssertionError(f"no {name} within {timeout}s")
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+def take_and_call(server: LiveServer, bundle: str = "newborn", window: int = 1) -> dict:
+    clerk = server.login(f"clerk{window}")
+    status, ticket = server.call("POST", "/halls/demo/tickets", clerk, {"bundle": bundle})
+    assert status == 201, ticket
+    status, called = server.call("POST", f"/windows/{window}/call-next", clerk)
+    assert status == 200, called
+    return called["ticket"]
+
+
+def test_subscribe_gives_a_snapshot_then_calls_arrive_after_commit(live_server):
+    screen = Screen(live_server.url)
+    try:
+        snap = screen.wait_for("snapshot")
+        assert snap["hall"]["code"] == "demo" and len(snap["windows"]) >= 24 and snap["version"]
+        ticket = take_and_call(live_server)
+        called = screen.wait_for("ticket_called")
+        assert called["ticket"] == {"number": ticket["number"], "bundle": "newborn", "priority": "none"}
+        assert called["window"]["number"] == 1 and called["recall"] is False
+        assert called["announcement"] == f"请{ticket['number']}号到1号窗口办理"
+        assert set(called) >= {"hall", "ticket", "window", "announcement", "recall", "at"}
+        # the event went out after the commit: the state it describes is already readable
+        _, tracked = live_server.call("GET", f"/track/{ticket['track_token']}")
+        assert tracked["ticket"]["status"] == "called"
+        screen.wait_for("queue_updated")
+        update = screen.wait_for("window_updated", where=lambda d: d["window"]["number"] == 1)
+        assert update["window"]["current"]["number"] == ticket["number"]
+    finally:
+        screen.close()
+
+
+def test_window_screen_and_bad_subscriptions(live_server):
+    screen = Screen(live_server.url, screen="window:2")
+    try:
+        snap = screen.wait_for("snapshot")
+        assert snap["window"]["number"] == 2 and "next" in snap
+        answers = []
+        screen.sio.emit("subscribe", {"hall": "nowhere", "screen": "hall"}, namespace="/hall",
+                        callback=answers.append)
+        screen.sio.emit("subscribe", {"hall": "demo", "screen": "manager"}, namespace="/hall",
+                        callback=answers.append)
+        screen.sio.emit("subscribe", "junk", namespace="/hall", callback=answers.append)
+        deadline = time.time() + 5
+        while len(answers) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        codes = sorted(a["error"]["code"] for a in answers)
+        assert codes == ["bad_request", "forbidden", "not_found"]
+    finally:
+        screen.close()
+
+
+def test_manager_screen_with_a_token(live_server):
+    screen = Screen(live_server.url, screen="manager", token=live_server.login("manager"))
+    try:
+        snap = screen.wait_for("snapshot")
+        assert "waiting_total" in snap and "longest_wait_min" in snap["bundles"][0]
+    finally:
+        screen.close()
+
+
+def test_a_screen_gets_a_fresh_snapshot_after_a_server_restart(live_server):
+    screen = Screen(live_server.url)
+    try:
+        screen.wait_for("snapshot")
+        live_server.restart()
+        snap = screen.wait_for("snapshot", timeout=20)
+        assert snap["hall"]["code"] == "demo"
+        ticket = take_and_call(live_server)
+        assert screen.wait_for("ticket_called")["ticket"]["number"] == ticket["number"]
+    finally:
+        screen.close()
+
+
+@pytest.mark.redis
+def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_path: Path):
+    import shutil
+
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except Exception as e:
+        service_missing("Redis", e)
+    db = tmp_path / "shared.db"
+    shutil.copy(sqlite_template, db)
+    channel = f"govhall-test-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = LiveServer(f"sqlite:///{db}", tmp_path / "a", REDIS_URL, channel)
+    b = LiveServer(f"sqlite:///{db}", tmp_path / "b", REDIS_URL, channel)
+    a.start()
+    b.start()
+    screens = [Screen(a.url), Screen(b.url)]
+    try:
+        for s in screens:
+            s.wait_for("snapshot")
+        ticket = take_and_call(a)  # the call is made through process A
+        for s in screens:  # and reaches the screen connected to B as well
+            assert s.wait_for("ticket_called")["ticket"]["number"] == ticket["number"]
+    finally:
+        for s in screens:
+            s.close()
+        a.stop()
+        b.stop()
