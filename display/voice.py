@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import wave
 from pathlib import Path
 
@@ -31,6 +32,8 @@ RATE = 130  # espeak's words per minute; about 2.5 syllables a second, unhurried
 TIMEOUT = 5.0  # seconds espeak-ng may take for one sentence
 GAP = 0.3  # seconds of silence between the chime and the speech
 CLIP_FORMAT = 1  # bump when the chime or the layout of a clip changes: old cache entries then miss
+CACHE_DAYS = 3  # a clip not played for this long is deleted (tomorrow's numbers are mostly new)
+PRUNE_EVERY = 50  # look for old clips after this many new ones
 
 _NUMBER = re.compile(r"[A-Z][0-9]{3,4}")
 _DIGITS = "零一二三四五六七八九"
@@ -129,13 +132,19 @@ class Voice:
         key = repr((CLIP_FORMAT, text, self.engine, VOICE, RATE, GAP)).encode()
         path = self.cache_dir / f"{hashlib.sha256(key).hexdigest()[:32]}.wav"
         with contextlib.suppress(FileNotFoundError):
-            return path.read_bytes()
+            clip = path.read_bytes()
+            with contextlib.suppress(OSError):
+                os.utime(path)  # played again: keep it
+            return clip
         rate, speech = self._speak(text)
         # The chime is made at espeak's rate, so nothing is resampled; espeak's frames are
         # already little-endian 16-bit mono and go in as they are.
         silence = bytes(2 * round(GAP * rate))
         clip = _wav(_frames(_chime_samples(rate)) + silence + speech, rate)
         _store(path, clip)
+        self._made = getattr(self, "_made", 0) + 1
+        if self._made % PRUNE_EVERY == 0:
+            prune(self.cache_dir, CACHE_DAYS * 86400)
         return clip
 
     def _speak(self, text: str) -> tuple[int, bytes]:
@@ -161,6 +170,18 @@ class Voice:
                 raise VoiceUnavailable(f"espeak-ng took longer than {TIMEOUT:g} s") from e
             except (OSError, EOFError, wave.Error) as e:
                 raise VoiceUnavailable(f"espeak-ng could not be run or read: {e}") from e
+
+
+def prune(cache_dir: Path, max_age_s: float) -> int:
+    """Delete cached clips not played for `max_age_s` seconds; returns how many went."""
+    removed = 0
+    cutoff = time.time() - max_age_s
+    for clip in cache_dir.glob("*.wav"):
+        with contextlib.suppress(OSError):
+            if clip.stat().st_mtime < cutoff:
+                clip.unlink()
+                removed += 1
+    return removed
 
 
 def _store(path: Path, data: bytes) -> None:

@@ -204,3 +204,18 @@ with wave.open(out, "wb") as w:
     args = Path(engine + ".args").read_text().split("\n")
     assert args[:4] == ["-v", "cmn-latn-pinyin", "-s", "130"]
     assert args[-1] == "请A零一二号到五号窗口办理"
+
+
+def test_prune_deletes_only_clips_not_played_for_long(tmp_path):
+    import os
+    import time
+
+    from display.voice import prune
+
+    old, new = tmp_path / "old.wav", tmp_path / "new.wav"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    past = time.time() - 5 * 86400
+    os.utime(old, (past, past))
+    assert prune(tmp_path, 3 * 86400) == 1
+    assert not old.exists() and new.exists()
