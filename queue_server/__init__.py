@@ -55,6 +55,10 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 
     for bp in (display_bp, consoles_bp, kiosk_bp):
         app.register_blueprint(bp)
+    from .api import halls
+
+    # Public reads count per address, generously: phones and screens, not a hall's one router
+    limiter.limit(lambda: settings.public_rate_limit)(halls.bp)
     limiter.init_app(app)
     sio = _socketio(app, settings)
     sio.on_namespace(HallNamespace(rt))

@@ -6,6 +6,8 @@ import pytest
 
 from queue_server.models import AuditLog
 
+from ..conftest import NOW
+
 B = "/api/v1"
 
 
@@ -182,3 +184,34 @@ def test_openapi_document_is_generated_from_the_schemas(client):
         assert path in paths, path
     take = paths["/api/v1/halls/{hall}/tickets"]["post"]
     assert "201" in take["responses"] and "requestBody" in take
+
+
+def test_public_reads_are_rate_limited(settings, sqlite_db):
+    from queue_server import create_app
+
+    app = create_app(settings.with_(public_rate_limit="3/minute"), sqlite_db)
+    client = app.test_client()
+    codes = [client.get(f"{B}/halls/demo/bundles").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert error_of(client.get(f"{B}/halls/demo/bundles")) == "rate_limited"
+
+
+def test_take_a_number_is_limited_per_kiosk_not_per_address(settings, sqlite_db, kiosk):
+    import secrets
+
+    from sqlalchemy import select
+
+    from queue_server import create_app
+    from queue_server.models import Device, Hall
+    from queue_server.tokens import token_hash
+
+    app = create_app(settings.with_(ticket_rate_limit="2/minute"), sqlite_db)
+    client = app.test_client()
+    other = secrets.token_urlsafe(16)
+    with sqlite_db.write() as db:
+        hall = db.scalars(select(Hall).where(Hall.code == "demo")).one()
+        db.add(Device(hall_id=hall.id, kind="kiosk", name="k2", created_at=NOW,
+                      token_hash=token_hash(other)))
+    take = lambda h: client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=h).status_code  # noqa: E731
+    assert [take(kiosk) for _ in range(3)] == [201, 201, 429]
+    assert take({"Authorization": f"Bearer {other}"}) == 201  # same address, another kiosk
