@@ -5,8 +5,10 @@ They carry public data only (numbers, windows, waits); the live data arrives ove
 
 from __future__ import annotations
 
+import io
 import re
 
+import segno
 from flask import Blueprint, Response, render_template, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
@@ -19,6 +21,7 @@ from .voice import Voice, VoiceUnavailable, chime
 
 bp = Blueprint("display", __name__, template_folder="templates")
 NUMBER = re.compile(r"^[A-Z][0-9]{3,4}$")
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 VENDOR = {"socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist"}
 
 
@@ -53,6 +56,18 @@ def public_waits(hall: str) -> ResponseReturnValue:
 @bp.get("/t/<track_token>")
 def track_page(track_token: str) -> ResponseReturnValue:
     return render_template("track.html", track_token=track_token, version=runtime().version)
+
+
+@bp.get("/t/<track_token>/qr.png")
+def track_qr(track_token: str) -> ResponseReturnValue:
+    """The QR of a ticket's tracking page (shown by the kiosk to photograph), as PNG."""
+    if not TOKEN.match(track_token):
+        raise NotFound("没有找到这张号票")
+    base = runtime().settings.public_url or request.host_url.rstrip("/")
+    buf = io.BytesIO()
+    segno.make(f"{base}/t/{track_token}", error="m").save(buf, kind="png", scale=8, border=2)
+    return Response(buf.getvalue(), mimetype="image/png",
+                    headers={"Cache-Control": "public, max-age=86400"})
 
 
 @bp.get("/display/audio/chime.wav")

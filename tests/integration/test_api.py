@@ -215,3 +215,19 @@ def test_take_a_number_is_limited_per_kiosk_not_per_address(settings, sqlite_db,
     take = lambda h: client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=h).status_code  # noqa: E731
     assert [take(kiosk) for _ in range(3)] == [201, 201, 429]
     assert take({"Authorization": f"Bearer {other}"}) == 201  # same address, another kiosk
+
+
+def test_ticket_qr_leads_to_its_tracking_page(client, kiosk):
+    import io
+
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    t = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk).get_json()
+    r = client.get(f"/t/{t['track_token']}/qr.png")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    image = np.array(Image.open(io.BytesIO(r.data)).convert("L"))
+    texts = [b.text for b in zxingcpp.read_barcodes(image)]
+    assert texts == [f"http://localhost/t/{t['track_token']}"]
+    assert client.get("/t/bad%20token!/qr.png").status_code == 404
