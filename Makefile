@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES ?= chromium fonts-noto-cjk espeak-ng sox libzbar0
+DEBIAN_PACKAGES ?= chromium fonts-noto-cjk espeak-ng sox libzbar0 libusb-1.0-0
 
 .PHONY: install demo test lint clean system-deps
 
@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml assets/web/package-lock.json
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,redis,eventlet]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres,redis,eventlet,kiosk]"
 	cd assets/web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
 

@@ -106,5 +106,14 @@ def demo(port: int, host: str, reset: bool, console_only: bool) -> None:
     sys.exit(run_demo(_settings(), host=host, port=port, reset=reset, console_only=console_only))
 
 
+from hardware.cli import hw  # noqa: E402 - command groups live beside their code
+
+from .bench_cli import bench  # noqa: E402
+from .sfm_cli import sfm  # noqa: E402
+
+main.add_command(sfm)
+main.add_command(hw)
+main.add_command(bench)
+
 if __name__ == "__main__":
     main()

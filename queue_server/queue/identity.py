@@ -10,7 +10,7 @@ from .errors import InvalidIdNumber
 # Weights 2^(17-i) mod 11 for positions 1..17 (GB 11643-1999 §7.2).
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only: \d also takes other scripts
 
 
 def check_char(first17: str) -> str:
