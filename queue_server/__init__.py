@@ -55,11 +55,18 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 
     for bp in (display_bp, consoles_bp, kiosk_bp):
         app.register_blueprint(bp)
+    if settings.demo_sfm_key is not None:
+        from .demo_pages import bp as demo_bp
+
+        app.register_blueprint(demo_bp)
     from .api import halls
 
     # Public reads count per address, generously: phones and screens, not a hall's one router
     limiter.limit(lambda: settings.public_rate_limit)(halls.bp)
     limiter.init_app(app)
+    if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        with app.app_context():
+            limiter.reset()  # in-process counts belong to this app alone
     sio = _socketio(app, settings)
     sio.on_namespace(HallNamespace(rt))
     rt.publisher = make_publisher(rt, sio)

@@ -106,6 +106,32 @@ def demo(port: int, host: str, reset: bool, console_only: bool) -> None:
     sys.exit(run_demo(_settings(), host=host, port=port, reset=reset, console_only=console_only))
 
 
+@main.command()
+@click.option("--server", required=True, help="the govhall server, e.g. http://10.1.2.3:5000")
+@click.option("--token", envvar="GOVHALL_KIOSK_TOKEN", required=True,
+              help="this terminal's device token (or GOVHALL_KIOSK_TOKEN, which keeps it out of ps)")
+@click.option("--qr", default="sim", show_default=True, help="sim, camera:N, wedge:PATH or none")
+@click.option("--idcard", default="sim", show_default=True, help="sim, a serial port, or none")
+@click.option("--printer", default="sim", show_default=True,
+              help="sim, usb:VID:PID, serial:DEV, tcp:HOST:PORT, file:PATH or none")
+@click.option("--paper", type=click.Choice(["58", "80"]), default="80", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+def kiosk(server: str, token: str, qr: str, idcard: str, printer: str, paper: str, host: str,
+          port: int) -> None:
+    """The kiosk agent of a self-service terminal: devices, touch UI, the line to the server."""
+    import logging
+
+    from kiosk.agent import AgentConfig, run_agent
+    from kiosk.devices import open_devices
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    devices = open_devices(qr, idcard, printer, int(paper))
+    run_agent(AgentConfig(server=server, token=token, instance=settings.instance_path,
+                          paper=int(paper)), devices, host, port)
+
+
 from hardware.cli import hw  # noqa: E402 - command groups live beside their code
 
 from .bench_cli import bench  # noqa: E402

@@ -30,6 +30,20 @@ class DemoInfo:
     password: str
     kiosk_token: str | None
     clerks: int
+    sfm_key: str | None = None
+
+
+def sfm_issuer(instance: Path, reset: bool) -> Path:
+    """The demo's 苏服码 issuer key, trusted by the demo server (instance/sfm/)."""
+    from . import sfm
+
+    key = instance / "sfm-issuer.pem"
+    if reset or not key.exists():
+        for old in (instance / "sfm").glob("*"):
+            old.unlink()
+        sfm.keygen(key)
+    sfm.trust(key, instance / "sfm")
+    return key
 
 
 def prepare(settings: Settings, reset: bool) -> tuple[Database, DemoInfo]:
@@ -45,6 +59,7 @@ def prepare(settings: Settings, reset: bool) -> tuple[Database, DemoInfo]:
     if reset:
         for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), info_path):
             p.unlink(missing_ok=True)
+    issuer = sfm_issuer(instance, reset)
     url = f"sqlite:///{path}"
     database = Database(url)
     upgrade(database)
@@ -54,12 +69,12 @@ def prepare(settings: Settings, reset: bool) -> tuple[Database, DemoInfo]:
     previous = json.loads(info_path.read_text()) if info_path.exists() else {}
     if seeded:
         password = previous.get("password") or settings.demo_password or "(unchanged since seeding)"
-        return database, DemoInfo(url, password, previous.get("kiosk_token"), clerks)
+        return database, DemoInfo(url, password, previous.get("kiosk_token"), clerks, str(issuer))
     password = settings.demo_password or secrets.token_urlsafe(9)
     catalogue = load_catalogue()
     seed_catalogue(database, catalogue, clock.now())
     result = seed_demo(database, load_demo_hall(catalogue), password, clock.now())
-    return database, DemoInfo(url, password, result.kiosk_token, result.windows)
+    return database, DemoInfo(url, password, result.kiosk_token, result.windows, str(issuer))
 
 
 def write_info(settings: Settings, info: DemoInfo, urls: dict[str, str]) -> dict[str, object]:
@@ -70,7 +85,7 @@ def write_info(settings: Settings, info: DemoInfo, urls: dict[str, str]) -> dict
                    "password": info.password},
         "password": info.password,
         "kiosk_token": info.kiosk_token,
-        "sfm_key": None,
+        "sfm_key": info.sfm_key,
         "database_url": info.database_url,
     }
     path = settings.instance_path / "demo.json"
@@ -89,6 +104,7 @@ def demo_urls(base: str, info: DemoInfo) -> dict[str, str]:
         "manager": f"{base}/manage/",
         "public_waits": f"{base}/w/{DEMO_HALL}",
         "phone_tracking": f"{base}/t/<track_token from a ticket's QR>",
+        "citizen_code": f"{base}/demo/sfm",
         "api": f"{base}/api/v1/openapi.json",
     }
 
@@ -108,9 +124,12 @@ def run_demo(settings: Settings, host: str, port: int, reset: bool, console_only
         click.echo(f"  {name:<15} {url}")
     click.echo(f"  logins          manager, admin, clerk1…clerk{info.clerks} (clerk<i> sits at window i)")
     click.echo(f"  password        {info.password}")
+    click.echo(f"  苏服码 issuer   {info.sfm_key}  (govhall sfm issue --key … --id-number … --name …)")
     click.echo(f"  written to      {settings.instance_path / 'demo.json'}")
     database.dispose()
-    serve(persistent_secret(settings.with_(database_url=info.database_url)), host, port)
+    serve(persistent_secret(settings.with_(
+        database_url=info.database_url,
+        demo_sfm_key=Path(info.sfm_key) if info.sfm_key else None)), host, port)
     return 0
 
 

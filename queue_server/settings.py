@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_INSTANCE = Path("instance")
+PATHS = ("instance_path", "sfm_trust_path", "demo_sfm_key")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Settings:
     public_rate_limit: str = "600/minute"  # public reads per address (phones, screens)
     rate_limit_storage: str | None = None  # default: redis_url when set, else memory
     secret_key_from_env: bool = False
+    demo_sfm_key: Path | None = None  # the demo's issuer key: enables the phone page /demo/sfm
+    sfm_trust_path: Path | None = None  # trusted 苏服码 issuers (<kid>.pub, <kid>.seal); default instance/sfm
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
@@ -34,7 +37,7 @@ class Settings:
         for name in cls.__dataclass_fields__:
             raw = env.get(f"GOVHALL_{name.upper()}")
             if raw:
-                values[name] = Path(raw) if name == "instance_path" else raw
+                values[name] = Path(raw) if name in PATHS else raw
         values["secret_key_from_env"] = "secret_key" in values
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

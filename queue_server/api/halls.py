@@ -23,7 +23,7 @@ bp = APIBlueprint("halls", __name__, url_prefix="/api/v1", tag="Halls")
 
 @bp.get("/halls/<hall>/bundles")
 @bp.output(BundleList)
-@bp.doc(summary="Bundles with waiting count, wait estimate and open windows", responses=responses(404))
+@bp.doc(summary="Bundles with waiting count, wait estimate and open windows", responses=responses(404, 429))
 def bundles(hall: str) -> dict[str, Any]:
     with runtime().database.read() as db:
         h = hall_by_code(db, hall)
@@ -60,7 +60,7 @@ def notice(bundle: Bundle) -> dict[str, Any]:
 
 @bp.get("/bundles/<code>")
 @bp.output(NoticeOut)
-@bp.doc(summary="The one-time notice (一次告知) of a bundle", responses=responses(404))
+@bp.doc(summary="The one-time notice (一次告知) of a bundle", responses=responses(404, 429))
 def bundle_notice(code: str) -> dict[str, Any]:
     with runtime().database.read() as db:
         return notice(bundle_by_code(db, code))
@@ -68,7 +68,7 @@ def bundle_notice(code: str) -> dict[str, Any]:
 
 @bp.get("/halls/<hall>/windows")
 @bp.output(WindowList)
-@bp.doc(summary="The hall's windows with their bundles", responses=responses(404))
+@bp.doc(summary="The hall's windows with their bundles", responses=responses(404, 429))
 def windows(hall: str) -> dict[str, Any]:
     return {"hall": hall, "windows": [w.to_json() for w in list_windows(runtime().database, hall)]}
 
@@ -76,7 +76,7 @@ def windows(hall: str) -> dict[str, Any]:
 @bp.get("/halls/<hall>/screen")
 @bp.output(ScreenOut)
 @bp.doc(summary="What the hall display shows (the Socket.IO snapshot), for polling clients",
-        responses=responses(404))
+        responses=responses(404, 429))
 def hall_screen(hall: str) -> dict[str, Any]:
     with runtime().database.read() as db:
         return hall_snapshot(db, hall_by_code(db, hall), now())
@@ -86,7 +86,7 @@ def hall_screen(hall: str) -> dict[str, Any]:
 @bp.input(ScreenQuery, location="query", arg_name="query")
 @bp.output(ScreenOut)
 @bp.doc(summary="What a window's display shows: its state, current number and the next few (`count`)",
-        responses=responses(404))
+        responses=responses(404, 429))
 def window_screen(window: int, query: dict[str, Any]) -> dict[str, Any]:
     with runtime().database.read() as db:
         w = db.get(Window, window)
@@ -99,7 +99,7 @@ def window_screen(window: int, query: dict[str, Any]) -> dict[str, Any]:
 @bp.auth_required(auth, roles=["manager"])
 @bp.output(ScreenOut)
 @bp.doc(summary="The hall live for the manager (longest wait per bundle, each window's state)",
-        responses=responses(401, 403, 404))
+        responses=responses(401, 403, 404, 429))
 def live(hall: str) -> dict[str, Any]:
     with runtime().database.read() as db:
         h = hall_by_code(db, hall)
@@ -109,7 +109,8 @@ def live(hall: str) -> dict[str, Any]:
 
 @bp.get("/health")
 @bp.output(HealthOut)
-@bp.doc(summary="Liveness, version (screens reload when it changes) and database reachability")
+@bp.doc(summary="Liveness, version (screens reload when it changes) and database reachability",
+        responses=responses(429))
 def health() -> dict[str, Any]:
     rt = runtime()
     with rt.database.read() as db:

@@ -13,11 +13,24 @@ from .catalogue import (
     Matter,
 )
 from .hall import Allocation, Hall, Window
+from .service import (
+    Application,
+    ApplicationCounter,
+    ApplicationStep,
+    Evaluation,
+    Followup,
+    FollowupStep,
+    HallServiceSetting,
+    Outbox,
+)
 from .staff import Device, Staff
 from .ticket import Appointment, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
     "Allocation",
+    "Application",
+    "ApplicationCounter",
+    "ApplicationStep",
     "Appointment",
     "AuditLog",
     "Base",
@@ -26,11 +39,16 @@ __all__ = [
     "BundleMatter",
     "Department",
     "Device",
+    "Evaluation",
+    "Followup",
+    "FollowupStep",
     "FormField",
     "Hall",
+    "HallServiceSetting",
     "Material",
     "MaterialMatter",
     "Matter",
+    "Outbox",
     "Staff",
     "Ticket",
     "TicketCounter",
