@@ -11,6 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..queue.errors import RateLimited, Unauthorized
+from ..runtime import runtime
 
 bp = Blueprint("consoles", __name__, template_folder="templates")
 HOME = {"clerk": "consoles.counter", "manager": "consoles.manage", "admin": "consoles.manage"}
@@ -22,7 +23,7 @@ class LoginForm(FlaskForm):
 
 
 def _login_page(form: LoginForm, error: str | None = None, status: int = 200) -> ResponseReturnValue:
-    return render_template("login.html", form=form, error=error,
+    return render_template("login.html", form=form, error=error, version=runtime().version,
                            next=request.args.get("next", "")), status
 
 
@@ -63,7 +64,7 @@ def counter() -> ResponseReturnValue:
     staff = _staff(("clerk", "manager", "admin"))
     if staff is None:
         return redirect(url_for("consoles.login", next=request.path))
-    return render_template("counter.html", staff=staff)
+    return render_template("counter.html", staff=staff, version=runtime().version)
 
 
 @bp.get("/manage/")
@@ -71,4 +72,4 @@ def manage() -> ResponseReturnValue:
     staff = _staff(("manager", "admin"))
     if staff is None:
         return redirect(url_for("consoles.login", next=request.path))
-    return render_template("manage.html", staff=staff)
+    return render_template("manage.html", staff=staff, version=runtime().version)

@@ -24,7 +24,7 @@ NEXT_FEW = 5
 def hall_info(hall: Hall) -> dict[str, Any]:
     return {"code": hall.code, "name": hall.name, "notice": hall.notice,
             "opens": hall.opens.strftime("%H:%M"), "closes": hall.closes.strftime("%H:%M"),
-            "timezone": hall.timezone}
+            "timezone": hall.timezone, "recall_limit": hall.recall_limit}
 
 
 def _current_by_window(db: Session, hall: Hall, now: datetime) -> dict[int, Ticket]:
@@ -36,7 +36,7 @@ def _current_by_window(db: Session, hall: Hall, now: datetime) -> dict[int, Tick
 
 def public_ticket(t: Ticket) -> dict[str, Any]:
     return {"number": t.number, "bundle": t.bundle.code, "bundle_name": t.bundle.name,
-            "priority": t.priority, "status": t.status}
+            "priority": t.priority, "status": t.status, "recall_count": t.recall_count}
 
 
 def window_state(window: Window, current: Ticket | None) -> dict[str, Any]:
