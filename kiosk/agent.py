@@ -259,8 +259,36 @@ def create_agent_app(agent: Agent) -> Flask:
     def status() -> ResponseReturnValue:
         printer = agent.devices.printer
         state = printer.status().state.value if printer is not None else "none"
-        return {"server": agent.config.server, "server_reachable": agent.server.reachable,
+        return {"server": agent.config.server.rstrip("/"), "server_reachable": agent.server.reachable,
                 "devices": agent.device_state, "printer": state}
+
+    @app.get("/agent/qr.png")
+    def qr_png() -> ResponseReturnValue:
+        """A QR of a tracking or progress URL on this hall's server (for the citizen to photograph)."""
+        import io
+
+        import segno
+
+        data = request.args.get("data", "")
+        if not data.startswith(agent.config.server.rstrip("/") + "/") or len(data) > 300:
+            return {"error": {"code": "bad_request", "message": "只能生成本大厅服务器的链接二维码"}}, 400
+        buf = io.BytesIO()
+        segno.make(data, error="m").save(buf, kind="png", scale=8, border=2)
+        return Response(buf.getvalue(), mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+    @app.get("/agent/voice.wav")
+    def voice_wav() -> ResponseReturnValue:
+        """A spoken prompt for 长辈模式 (espeak-ng, offline, cached); 503 when no voice is installed."""
+        from display.voice import Voice, VoiceUnavailable
+
+        text = request.args.get("text", "").strip()
+        if not text or len(text) > 60:
+            return {"error": {"code": "bad_request", "message": "提示语应为1至60个字"}}, 400
+        try:
+            wav = Voice(agent.config.instance / "audio").prompt_wav(text)
+        except (VoiceUnavailable, ValueError) as e:
+            return {"error": {"code": "voice_unavailable", "message": str(e)}}, 503
+        return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/agent/ready")
     def ready() -> ResponseReturnValue:

@@ -95,3 +95,19 @@ def test_server_unreachable_is_a_readable_refusal(tmp_path, monkeypatch):
     assert r.status_code == 503
     assert r.get_json()["error"]["message"].startswith("网络连接中断")
     assert "server_unreachable" in (tmp_path / "kiosk-faults.log").read_text(encoding="utf-8")
+
+
+def test_agent_draws_qr_codes_only_for_its_own_server(agent_client):
+    import io
+
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    agent, client = agent_client
+    url = f"{agent.config.server}/t/some-track-token"
+    r = client.get("/agent/qr.png", query_string={"data": url})
+    assert r.status_code == 200
+    image = np.array(Image.open(io.BytesIO(r.data)).convert("L"))
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [url]
+    assert client.get("/agent/qr.png", query_string={"data": "http://evil.example/x"}).status_code == 400
