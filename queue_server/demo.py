@@ -109,6 +109,23 @@ def demo_urls(base: str, info: DemoInfo) -> dict[str, str]:
     }
 
 
+def start_demo_kiosk(settings: Settings, token: str, server_url: str, host: str, port: int) -> None:
+    """A kiosk agent with simulated devices (QR, ID card reader, printer) beside the demo server."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from kiosk.agent import Agent, AgentConfig, create_agent_app
+    from kiosk.devices import open_devices
+
+    agent = Agent(AgentConfig(server=server_url, token=token,
+                              instance=settings.instance_path / "kiosk"),
+                  open_devices("sim", "sim", "sim"))
+    agent.start()
+    server = make_server(host, port, create_agent_app(agent), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True, name="demo-kiosk").start()
+
+
 def run_demo(settings: Settings, host: str, port: int, reset: bool, console_only: bool) -> int:
     from .server import persistent_secret, serve
 
@@ -118,6 +135,11 @@ def run_demo(settings: Settings, host: str, port: int, reset: bool, console_only
         return console_walkthrough(database, info)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a URL a person can open
     urls = demo_urls(f"http://{shown}:{port}", info)
+    if info.kiosk_token:
+        start_demo_kiosk(settings, info.kiosk_token, f"http://127.0.0.1:{port}", host, port + 1)
+        urls["kiosk_terminal"] = f"http://{shown}:{port + 1}/kiosk/"
+        urls["kiosk_simulate"] = (f"curl -X POST http://{shown}:{port + 1}/agent/sim/card "
+                                  "-H 'Content-Type: application/json' -d '{\"who\": \"elderly\"}'")
     write_info(settings, info, urls)
     click.echo(f"govhall demo — {info.database_url}")
     for name, url in urls.items():
