@@ -109,7 +109,8 @@ def patch_staff(hall: str, staff_id: int, body: dict[str, Any]) -> dict[str, Any
         if "password" in body:
             staff.password_hash = hash_password(body["password"])
         changed = sorted(k for k in body if k != "password") + (["password"] if "password" in body else [])
-        audit(db, now(), who.actor, "staff.update", h.id, target=f"staff:{staff.username}", fields=changed)
+        audit(db, now(), who.actor, "staff.update", h.id, target=f"staff:{staff.username}", fields=changed,
+              new={k: v for k, v in body.items() if k != "password"})
         numbers = _window_numbers(db, h)
         return staff_json(staff, numbers.get(staff.window_id or 0))
 

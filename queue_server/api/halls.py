@@ -16,7 +16,7 @@ from ..services.snapshot import hall_snapshot, manager_snapshot, window_snapshot
 from ..services.waits import hall_waits
 from ..services.windows import list_windows
 from .common import now, responses
-from .schemas import BundleList, HealthOut, NoticeOut, ScreenOut, ScreenQuery, WindowList
+from .schemas import BundleList, CatalogueOut, HealthOut, NoticeOut, ScreenOut, ScreenQuery, WindowList
 
 bp = APIBlueprint("halls", __name__, url_prefix="/api/v1", tag="Halls")
 
@@ -56,6 +56,16 @@ def notice(bundle: Bundle) -> dict[str, Any]:
         "visits_before": bundle.visits_before, "visits_after": bundle.visits_after,
         "materials_before": bundle.materials_before,
     }
+
+
+@bp.get("/bundles")
+@bp.output(CatalogueOut)
+@bp.doc(summary="The whole catalogue of bundles (code, name, prefix), served in a hall or not",
+        responses=responses(429))
+def catalogue() -> dict[str, Any]:
+    with runtime().database.read() as db:
+        return {"bundles": [{"code": b.code, "name": b.name, "prefix": b.prefix}
+                            for b in db.scalars(select(Bundle).order_by(Bundle.prefix))]}
 
 
 @bp.get("/bundles/<code>")

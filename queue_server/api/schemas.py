@@ -28,6 +28,16 @@ class BundleList(Schema):
     bundles = List(Nested(BundleOut), required=True)
 
 
+class CatalogueItem(Schema):
+    code = String(required=True)
+    name = String(required=True)
+    prefix = String(required=True)
+
+
+class CatalogueOut(Schema):
+    bundles = List(Nested(CatalogueItem), required=True)
+
+
 class MatterOut(Schema):
     code = String(required=True)
     name = String(required=True)

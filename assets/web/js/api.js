@@ -1,10 +1,11 @@
 // Calls to /api/v1 with the bearer token of the console or kiosk; errors carry the server's message.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.detail = detail;
   }
 }
 
@@ -25,7 +26,8 @@ export function api(token) {
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       const err = data.error || {};
-      throw new ApiError(response.status, err.code || "error", err.message || `请求失败 (${response.status})`);
+      throw new ApiError(response.status, err.code || "error", err.message || `请求失败 (${response.status})`,
+        err.detail || null);
     }
     return data;
   };
