@@ -71,6 +71,21 @@ def spoken_text(number: str, window_number: int, recall: bool = False) -> str:
     return f"再次呼叫，{text}" if recall else text
 
 
+PROMPT_MAX = 60  # characters; a prompt is one short sentence, never a document
+_PROMPT = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff01-\uff5ea-zA-Z0-9 ，。、！？：；（）·\-]+")
+
+
+def _prompt_text(text: object) -> str:
+    """`text` checked as a prompt: 1..60 characters of Chinese, letters, digits and punctuation."""
+    if not isinstance(text, str):
+        raise ValueError("prompt must be text")
+    text = text.strip()
+    if not 1 <= len(text) <= PROMPT_MAX or not _PROMPT.fullmatch(text) or text.startswith("-"):
+        # espeak takes the text as an argument: a leading '-' would read as an option
+        raise ValueError(f"prompt must be 1..{PROMPT_MAX} Chinese characters, letters or digits")
+    return text
+
+
 def _tone(freq: float, seconds: float, rate: int, peak: float) -> array.array[int]:
     """A struck-bell sine: 8 ms fade-in, exponential decay, 20 ms fade-out (no clicks)."""
     n = int(seconds * rate)
@@ -145,6 +160,21 @@ class Voice:
         self._made = getattr(self, "_made", 0) + 1
         if self._made % PRUNE_EVERY == 0:
             prune(self.cache_dir, CACHE_DAYS * 86400)
+        return clip
+
+    def prompt_wav(self, text: str) -> bytes:
+        """A short spoken prompt for 长辈模式 (no chime), cached; VoiceUnavailable if speech fails."""
+        text = _prompt_text(text)
+        key = repr((CLIP_FORMAT, "prompt", text, self.engine, VOICE, RATE)).encode()
+        path = self.cache_dir / f"p-{hashlib.sha256(key).hexdigest()[:32]}.wav"
+        with contextlib.suppress(FileNotFoundError):
+            clip = path.read_bytes()
+            with contextlib.suppress(OSError):
+                os.utime(path)  # played again: keep it
+            return clip
+        rate, speech = self._speak(text)
+        clip = _wav(speech, rate)
+        _store(path, clip)
         return clip
 
     def _speak(self, text: str) -> tuple[int, bytes]:

@@ -219,3 +219,11 @@ def test_prune_deletes_only_clips_not_played_for_long(tmp_path):
     os.utime(old, (past, past))
     assert prune(tmp_path, 3 * 86400) == 1
     assert not old.exists() and new.exists()
+
+
+@pytest.mark.parametrize("text", ["", "x" * 61, "-v en", "请<script>"])
+def test_prompt_refuses_bad_text(tmp_path, text):
+    from display.voice import Voice
+
+    with pytest.raises(ValueError):
+        Voice(tmp_path).prompt_wav(text)

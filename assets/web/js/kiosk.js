@@ -1,10 +1,15 @@
 // The web kiosk (/kiosk/): one finger, no keyboard. Idle → bundle grid → confirm → ticket → idle.
+// Served by the kiosk agent (data-agent="1") it also identifies the citizen (苏服码, ID card: events
+// from /agent/events), prints tickets, and offers 一次告知, 自助办理, 进度查询 and 好差评; personal data
+// is wiped after each transaction and after idle_seconds without a touch (a 10 s warning first).
 // The device token comes from the URL fragment (#token=…, then kept in localStorage and removed from
 // the address bar) and never appears in a request URL. Taking a number sends one Idempotency-Key per
 // press and reuses it for every retry of that press, so a retried request never makes two tickets.
 import { api as makeApi } from "./api.js";
 import { clock, esc } from "./live.js";
 import { priorityLabel, waitRange } from "./waits.js";
+import { initCitizen, openForm, openNotice, openProgress, openRating, ratingScan, wipeCitizen } from "./kiosk/citizen.js";
+import { closePad } from "./kiosk/pad.js";
 
 const TOKEN_KEY = "govhall.kiosk.token";
 const RETRIES = 3;                // network errors only; the same key each time
@@ -15,11 +20,17 @@ const BOOT_RETRY_MS = 5000;
 const FORM = { original: "原件", copy: "复印件", electronic: "电子证照" };
 
 const $ = (id) => document.getElementById(id);
+const AGENT = document.getElementById("app").dataset.agent === "1";
+const IDLE_S = Number(document.getElementById("app").dataset.idle) || 90;
+const WARN_S = 10;                // the "还需要更多时间吗？" countdown
+const PRINT_FAIL_MS = 60000;      // a ticket that did not print stays longer, to be photographed
+const PRIVATE = ["ident", "loading", "unregistered"]; // screens that hold no personal data
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 // key: the Idempotency-Key of the current press; lost: the key of a press whose answer never came,
 // reused if the same citizen picks the same bundle again, as the server may have made that ticket
-const state = { token: null, hall: null, bundles: [], chosen: null, key: null, lost: null, taking: false, ticket: null };
+const state = { token: null, hall: null, bundles: [], chosen: null, key: null, lost: null, taking: false, ticket: null,
+  identity: null, session: {}, purpose: "ticket", server: "", hallName: "政务服务中心", notice: null, elder: false };
 let api = makeApi(null);
 let idleTimer = null;
 let ticketTimer = null;
@@ -57,14 +68,16 @@ const detail = (name) => (/（([^）]*)）/.exec(String(name || "")) || [])[1] |
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
+  if (AGENT && screen === "idle") screen = "ident";
   $("app").dataset.screen = screen;
   for (const el of document.querySelectorAll(".k-screen")) el.hidden = el.id !== `s-${screen}`;
   clearTimeout(idleTimer);
   clearTimeout(ticketTimer);
   clearInterval(bundlesTimer);
-  if (screen === "bundles" || screen === "confirm") armIdle();
+  if (!AGENT && (screen === "bundles" || screen === "confirm")) armIdle();
+  if (AGENT) { armPrivacy(); prompt(screen); }
   if (screen === "bundles") bundlesTimer = setInterval(loadBundles, BUNDLES_MS);
-  if (screen === "idle") {
+  if (screen === "idle" || screen === "ident") {
     state.chosen = null;
     state.key = null;
     state.lost = null;
@@ -87,7 +100,7 @@ async function loadBundles() {
     setNet(false);
     renderGrid();
   } catch (e) {
-    if (e.status === 0) setNet(true);
+    if (e.status === 0 || e.code === "server_unreachable") setNet(true, e.message);
   }
 }
 
@@ -122,8 +135,10 @@ async function choose(code) {
   state.chosen = bundle;
   state.key = state.lost?.bundle === code ? state.lost.key : null; // otherwise a new choice is a new press
   const wait = waitRange(bundle.wait_min, bundle.waiting);
+  const elderly = state.identity?.priority && state.identity.priority !== "none" ? priorityLabel(state.identity.priority) : "";
   $("c-choice").innerHTML = `<span class="k-prefix">${esc(bundle.prefix)}</span><span>${esc(shortName(bundle.name))}`
-    + `${detail(bundle.name) ? `<small>${esc(detail(bundle.name))}</small>` : ""}</span>`;
+    + `${detail(bundle.name) ? `<small>${esc(detail(bundle.name))}</small>` : ""}</span>`
+    + (elderly ? `<span class="k-badge k-badge-big">${esc(elderly)}</span>` : "");
   $("c-stats").innerHTML = `<div><span>当前等候</span><b class="num">${bundle.waiting}</b><em>人</em></div>`
     + `<div><span>预计等候</span><b>${esc(wait.text)}</b></div>`;
   $("c-materials").hidden = true;
@@ -182,8 +197,10 @@ async function take() {
         await sleep(800 * attempt);
       }
       try {
-        const ticket = await api.post(`/halls/${encodeURIComponent(state.hall)}/tickets`,
-          { bundle: state.chosen.code }, { "Idempotency-Key": state.key });
+        const body = { bundle: state.chosen.code };
+        if (state.identity) body.identity_token = state.identity.identity_token;
+        const ticket = await api.post(`/halls/${encodeURIComponent(state.hall)}/tickets`, body,
+          { "Idempotency-Key": state.key });
         setNet(false);
         state.lost = null;
         showTicket(ticket);
@@ -220,22 +237,58 @@ function showTicket(ticket) {
   $("t-ahead").textContent = String(ticket.people_ahead ?? 0);
   $("t-wait").textContent = waitRange(ticket.wait_min, ticket.people_ahead).text;
   const path = `/t/${encodeURIComponent(ticket.track_token)}`;
-  $("t-link").textContent = `${window.location.host}${path}`;
+  const trackUrl = `${state.server}${path}`;
+  $("t-link").textContent = AGENT ? trackUrl.replace(/^https?:\/\//, "") : `${window.location.host}${path}`;
   const qr = $("t-qr");
   qr.hidden = false;
   $("t-qr-missing").hidden = true;
   qr.onerror = () => { qr.hidden = true; $("t-qr-missing").hidden = false; };
-  qr.src = `${path}/qr.png`;
+  qr.src = AGENT ? `/agent/qr.png?data=${encodeURIComponent(trackUrl)}` : `${path}/qr.png`;
+  $("t-print").hidden = true;
   show("ticket");
   document.body.dataset.ticket = ticket.number;
-  const until = Date.now() + TICKET_MS;
+  if (AGENT) printTicket(ticket);
+  countdown(TICKET_MS);
+}
+
+function countdown(ms) {
+  clearTimeout(ticketTimer);
+  const until = Date.now() + ms;
   const tick = () => {
     const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
     $("t-count").textContent = `（${left}秒后返回）`;
-    if (left <= 0) { show("idle"); return; }
+    if (left <= 0) { finish(); return; }
     ticketTimer = setTimeout(tick, 250);
   };
   tick();
+}
+
+/** Print the ticket on the terminal's printer; when it cannot, the ticket stays valid on screen. */
+async function printTicket(ticket) {
+  const el = $("t-print");
+  el.className = "k-print";
+  el.textContent = "正在打印号票…";
+  el.hidden = false;
+  try {
+    const r = await fetch("/agent/print/ticket", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ticket, hall_name: state.hallName }) });
+    const out = await r.json();
+    if (state.ticket !== ticket) return;
+    if (out.printed) {
+      el.textContent = "号票已打印，请从出票口取走";
+      el.classList.add("ok");
+    } else {
+      el.textContent = out.message || out.error?.message || "号票未能打印，号票已生效，请拍下屏幕上的号码和二维码";
+      el.classList.add("warn");
+      speak("号票未能打印，号票已生效，请拍下屏幕上的号码和二维码");
+      countdown(PRINT_FAIL_MS);
+    }
+  } catch {
+    if (state.ticket !== ticket) return;
+    el.textContent = "号票未能打印，号票已生效，请拍下屏幕上的号码和二维码";
+    el.classList.add("warn");
+    countdown(PRINT_FAIL_MS);
+  }
 }
 
 // ------------------------------------------------------------------ start-up
@@ -249,7 +302,7 @@ async function loadHall() {
   try {
     const data = await api.get(`/halls/${encodeURIComponent(state.hall)}/screen`);
     const hall = data.hall || {};
-    if (hall.name) $("hall-name").textContent = hall.name;
+    if (hall.name) { $("hall-name").textContent = hall.name; state.hallName = hall.name; }
     if (hall.opens) $("hours").innerHTML = `办公时间 <b class="num">${esc(hall.opens)}–${esc(hall.closes)}</b>`;
     $("hall-notice").textContent = hall.notice || "";
   } catch { /* the name is decoration; the bundles matter */ }
@@ -287,6 +340,263 @@ async function checkVersion() {
   }
 }
 
+// ------------------------------------------------------------------ the agent: identity, privacy, voice
+/** The API through the agent, which adds the device token (never seen by the browser). */
+function agentApi() {
+  const call = async (method, path, body, headers = {}) => {
+    const init = { method, headers: { Accept: "application/json", ...headers } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(`/agent/api${path}`, init);
+    } catch {
+      throw new ApiError(0, "network", "本机服务未响应，请稍后再试或联系工作人员");
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const err = data.error || {};
+      if (err.code === "server_unreachable") setNet(true, err.message);
+      throw new ApiError(response.status, err.code || "error", err.message || `请求失败 (${response.status})`);
+    }
+    if (method !== "GET" || path.startsWith("/halls")) setNet(false);
+    return data;
+  };
+  return {
+    call,
+    get: (path) => call("GET", path),
+    post: (path, body, headers) => call("POST", path, body ?? {}, headers),
+  };
+}
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const PROMPTS = {
+  ident: "请扫苏服码或刷身份证，也可以直接取号",
+  menu: "请选择要办理的业务",
+  bundles: "请选择要办理的事项",
+  confirm: "请确认后按确认取号",
+  ticket: "取号成功，请留意叫号",
+  notice: "这是办事须知，请查看所需材料",
+  form: "请核对并填写表格，身份信息已自动填写",
+  receipt: "申请已提交，请记下申请编号",
+  progress: "请输入申请编号后按查询",
+  rate: "请为本次服务评价",
+};
+
+let voice = null;
+/** 长辈模式: say `text` aloud (agent only; the server's page has no voice). */
+function speak(text) {
+  if (!AGENT || !state.elder || !text) return;
+  try {
+    if (voice) voice.pause();
+    voice = new Audio(`/agent/voice.wav?text=${encodeURIComponent(text.slice(0, 60))}`);
+    voice.play().catch(() => { /* no sound device: the text is on screen */ });
+  } catch { /* ignore */ }
+}
+
+function prompt(screen) {
+  if (screen === "menu" && state.identity) speak(`${state.identity.masked_name}您好，请选择要办理的业务`);
+  else speak(PROMPTS[screen]);
+}
+
+function setElder(on) {
+  state.elder = on;
+  document.body.classList.toggle("elder", on);
+  $("elder").setAttribute("aria-pressed", String(on));
+  $("elder").classList.toggle("on", on);
+  if (on) prompt($("app").dataset.screen);
+}
+
+// privacy: after IDLE_S without a touch a 10 s warning, then everything personal is wiped
+let privacyTimer = null;
+let warnTimer = null;
+function armPrivacy() {
+  clearTimeout(privacyTimer);
+  if (PRIVATE.includes($("app").dataset.screen) || !$("timeout").hidden) return;
+  privacyTimer = setTimeout(warn, IDLE_S * 1000);
+}
+
+function warn() {
+  if (state.taking) { armPrivacy(); return; }
+  $("timeout").hidden = false;
+  speak("还需要更多时间吗？");
+  const until = Date.now() + WARN_S * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    $("timeout-left").textContent = String(left);
+    if (left <= 0) { finish(); return; }
+    warnTimer = setTimeout(tick, 250);
+  };
+  tick();
+}
+
+function keepGoing() {
+  clearTimeout(warnTimer);
+  $("timeout").hidden = true;
+  armPrivacy();
+}
+
+/** Forget the person: identity token, masked name, forms, ticket — on screen and in memory. */
+function wipe() {
+  clearTimeout(warnTimer);
+  clearTimeout(privacyTimer);
+  $("timeout").hidden = true;
+  closePad();
+  state.identity = null;
+  state.session = {};
+  state.notice = null;
+  state.ticket = null;
+  state.purpose = "ticket";
+  delete document.body.dataset.ticket;
+  $("who").textContent = "";
+  $("who").hidden = true;
+  $("session").hidden = true;
+  $("hello").innerHTML = "";
+  $("t-number").textContent = "";
+  $("t-bundle").textContent = "";
+  $("t-link").textContent = "";
+  $("t-print").hidden = true;
+  $("c-choice").innerHTML = "";
+  wipeCitizen();
+  $("t-qr").removeAttribute("src");
+}
+
+/** The end of a transaction (or of the idle countdown): wipe, back to the start. */
+function finish(title = "", sub = "") {
+  if (!AGENT) { show("idle"); return; }
+  wipe();
+  show("ident");
+  if (title) identMsg(`<b>${esc(title)}</b>${sub ? `<span>${esc(sub)}</span>` : ""}`, "ok", 8000);
+}
+
+let identMsgTimer = null;
+function identMsg(html, kind, ms = 10000) {
+  const el = $("ident-msg");
+  el.innerHTML = html;
+  el.className = `k-ident-msg ${kind}`;
+  el.hidden = !html;
+  clearTimeout(identMsgTimer);
+  if (html) identMsgTimer = setTimeout(() => { el.hidden = true; }, ms);
+}
+
+function identified(ev) {
+  if (["ticket", "receipt"].includes($("app").dataset.screen)) finish(); // a new person: the last one's data goes
+  wipe();
+  state.identity = { masked_name: ev.masked_name, masked_id: ev.masked_id, priority: ev.priority, age: ev.age,
+    identity_token: ev.identity_token, via: ev.via };
+  identMsg("", "");
+  openMenu();
+}
+
+function openMenu() {
+  const who = state.identity;
+  const label = who && who.priority && who.priority !== "none" ? priorityLabel(who.priority) : "";
+  $("who").hidden = !who;
+  $("who").innerHTML = who ? `<span class="num">${esc(who.masked_name)}</span>${label ? `<em>${esc(label)}</em>` : ""}` : "";
+  $("session").hidden = false;
+  $("hello").innerHTML = who
+    ? `<h1 class="k-h1"><span class="num">${esc(who.masked_name)}</span>，您好</h1><p>已通过${who.via === "sfm" ? "苏服码" : "身份证"}核验 · <span class="num">${esc(who.masked_id)}</span>`
+      + `${label ? ` <span class="k-badge">${esc(label)}</span>` : ""}</p>`
+    : `<h1 class="k-h1">您好，请选择业务</h1><p>未登录：可取号、查看办事须知、评价号票服务</p>`;
+  for (const tile of document.querySelectorAll("#menu [data-need-id]")) tile.disabled = !who;
+  $("menu-note").textContent = who ? "" : "自助办理、进度查询需先扫苏服码或刷身份证：请按“退出”回到首页";
+  show("menu");
+}
+
+function menuAct(act) {
+  if (act === "ticket" || act === "notice" || act === "form") {
+    state.purpose = act;
+    $("b-title").textContent = { ticket: "请选择要取号的事项", notice: "请选择要查看须知的事项", form: "请选择要自助办理的事项" }[act];
+    renderGrid();
+    show("bundles");
+    loadBundles();
+  } else if (act === "progress") openProgress();
+  else if (act === "rate") {
+    const a = state.session.application;
+    openRating(a && state.identity ? { application: a.number, identity_token: a.identity_token } : null,
+      a ? `评价本次自助办理（${a.number}）` : "请扫描号票上的二维码，评价该次窗口服务");
+  }
+}
+
+function onDevice(device, ok, message) {
+  const way = { qr: "sfm", idcard: "idcard" }[device];
+  if (way) {
+    $(`way-${way}`).classList.toggle("down", !ok);
+    $(`way-${way}-down`).hidden = ok;
+    $(`way-${way}-down`).textContent = ok ? "" : (message || "暂不可用");
+  }
+  if (device === "server") setNet(!ok, message || undefined);
+}
+
+function onEvent(ev) {
+  if (ev.type === "hello") {
+    for (const [device, st] of Object.entries(ev.devices || {})) onDevice(device, st.ok, st.message);
+  } else if (ev.type === "identified") identified(ev);
+  else if (ev.type === "identify_failed") {
+    if (!PRIVATE.includes($("app").dataset.screen) && state.identity) return; // someone else's code: ignore
+    show("ident");
+    identMsg(`<b>${ev.via === "sfm" ? "苏服码" : "身份证"}未能核验</b><span>${esc(ev.message)}</span>`, "error");
+    speak(ev.message);
+  } else if (ev.type === "device") onDevice(ev.device, ev.ok, ev.message);
+  else if (ev.type === "qr") {
+    if (!ratingScan(ev.text)) identMsg(`<b>无法识别此二维码</b><span>请扫描苏服码或号票上的二维码</span>`, "error", 6000);
+  }
+}
+
+function connectEvents() {
+  const source = new EventSource("/agent/events");
+  source.onmessage = (message) => {
+    try { onEvent(JSON.parse(message.data)); } catch { /* a malformed event is skipped */ }
+  };
+  source.onopen = () => { document.body.dataset.events = "1"; };
+  source.onerror = () => { document.body.dataset.events = "0"; }; // EventSource reconnects by itself
+}
+
+async function bootAgent() {
+  try {
+    const st = await (await fetch("/agent/status")).json();
+    state.server = st.server;
+    const me = await api.get("/auth/me");
+    if (!me.hall) { unregistered("本终端未绑定大厅，请联系工作人员"); return; }
+    state.hall = me.hall;
+    setNet(false);
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) { unregistered(e.status === 401 ? "本终端登记已失效，请联系工作人员" : undefined); return; }
+    setNet(true, e.message);
+    show("ident");
+    document.body.dataset.ready = "1";
+    setTimeout(bootAgent, BOOT_RETRY_MS);
+    return;
+  }
+  await Promise.all([loadHall(), loadBundles()]);
+  if (["loading", "ident"].includes($("app").dataset.screen)) show("ident");
+  document.body.dataset.ready = "1";
+}
+
+function wireAgent() {
+  $("anon").addEventListener("click", () => { wipe(); openMenu(); });
+  $("menu").addEventListener("click", (event) => {
+    const tile = event.target.closest(".k-tile");
+    if (tile && !tile.disabled) menuAct(tile.dataset.act);
+  });
+  $("exit").addEventListener("click", () => finish());
+  $("timeout-more").addEventListener("click", keepGoing);
+  $("timeout-quit").addEventListener("click", () => finish());
+  document.addEventListener("pointerdown", () => { if ($("timeout").hidden) armPrivacy(); }, true);
+  initCitizen({ AGENT, state, show, speak, call: (m, p, b, h) => api.call(m, p, b, h), done: finish,
+    takeFor: (code) => { state.purpose = "ticket"; loadBundles().then(() => choose(code)); } });
+  connectEvents();
+}
+
 function wire() {
   $("touch").addEventListener("click", () => {
     if (!state.hall) { boot(); return; }
@@ -296,14 +606,19 @@ function wire() {
   });
   $("grid").addEventListener("click", (event) => {
     const card = event.target.closest(".k-card");
-    if (card && !card.disabled) choose(card.dataset.bundle);
+    if (!card) return;
+    if (AGENT && state.purpose === "notice") openNotice(card.dataset.bundle);
+    else if (AGENT && state.purpose === "form") openForm(card.dataset.bundle);
+    else if (!card.disabled) choose(card.dataset.bundle);
   });
   $("c-take").addEventListener("click", take);
-  $("t-done").addEventListener("click", () => show("idle"));
+  $("t-done").addEventListener("click", () => finish());
+  $("elder").addEventListener("click", () => setElder(!state.elder));
   for (const btn of document.querySelectorAll("[data-go]")) {
     btn.addEventListener("click", () => {
-      if (btn.dataset.go === "bundles") { renderGrid(); loadBundles(); }
-      show(btn.dataset.go);
+      const go = AGENT && btn.dataset.go === "idle" ? "menu" : btn.dataset.go;
+      if (go === "bundles") { renderGrid(); loadBundles(); }
+      show(go);
     });
   }
   // one finger: any touch keeps a choice alive; no context menu, no pinch zoom
@@ -317,6 +632,12 @@ function wire() {
 function start() {
   wire();
   clock($("clock"));
+  if (AGENT) {
+    api = agentApi();
+    wireAgent();
+    bootAgent();
+    return;
+  }
   state.token = readToken();
   if (!state.token) { unregistered(); return; }
   api = makeApi(state.token);
