@@ -22,7 +22,8 @@ from .voice import Voice, VoiceUnavailable, chime
 bp = Blueprint("display", __name__, template_folder="templates")
 NUMBER = re.compile(r"^[A-Z][0-9]{3,4}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-VENDOR = {"socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist"}
+VENDOR = {"socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist",
+          "echarts.min.js": WEB / "node_modules" / "echarts" / "dist"}
 
 
 def _voice() -> Voice:
@@ -44,6 +45,16 @@ def window_display(window: int) -> ResponseReturnValue:
         if w is None:
             raise NotFound(f"没有编号为 {window} 的窗口")
         return render_template("window.html", window=w, hall=w.hall, version=runtime().version)
+
+
+@bp.get("/rate/<int(max=2147483647):window>")
+def rating_pad(window: int) -> ResponseReturnValue:
+    """The citizen-facing rating pad (窗口评价器) of one window; its device token comes in #token=."""
+    with runtime().database.read() as db:
+        w = db.get(Window, window)
+        if w is None:
+            raise NotFound(f"没有编号为 {window} 的窗口")
+        return render_template("rate.html", window=w, hall=w.hall, version=runtime().version)
 
 
 @bp.get("/w/<hall>")

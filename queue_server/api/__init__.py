@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from . import admin, applications, auth_api, evaluations, halls, identify, reports, tickets, windows
+from . import (
+    admin,
+    applications,
+    auth_api,
+    evaluations,
+    halls,
+    identify,
+    ratingpad,
+    reports,
+    tickets,
+    windows,
+)
 
 PREFIX = "/api/v1"
 
 
 def blueprints() -> list[APIBlueprint]:
     return [halls.bp, tickets.bp, windows.bp, auth_api.bp, admin.bp, identify.bp, evaluations.bp,
-            applications.bp, reports.bp]
+            applications.bp, reports.bp, ratingpad.bp]

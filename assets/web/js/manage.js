@@ -1036,7 +1036,7 @@ function wireAudit() {
 }
 
 // ================================================================== views, header, start
-const VIEWS = ["live", "alloc", "staff", "devices", "audit"];
+const VIEWS = ["live", "alloc", "staff", "devices", "audit", "followup", "reports"]; // the last two: manage-quality.js
 function showView(name) {
   const view = VIEWS.includes(name) ? name : "live";
   state.view = view;
@@ -1050,6 +1050,7 @@ function showView(name) {
   if (view === "devices") loadDevices();
   if (view === "audit") loadAudit();
   if (view === "alloc") renderAlloc();
+  document.dispatchEvent(new CustomEvent("manage:view", { detail: view }));
 }
 
 function setConnection(online) {
