@@ -7,6 +7,7 @@ from apiflask import APIBlueprint
 from . import (
     admin,
     applications,
+    appointments,
     auth_api,
     evaluations,
     halls,
@@ -22,4 +23,4 @@ PREFIX = "/api/v1"
 
 def blueprints() -> list[APIBlueprint]:
     return [halls.bp, tickets.bp, windows.bp, auth_api.bp, admin.bp, identify.bp, evaluations.bp,
-            applications.bp, reports.bp, ratingpad.bp]
+            applications.bp, reports.bp, ratingpad.bp, appointments.bp]

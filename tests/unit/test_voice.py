@@ -225,5 +225,5 @@ def test_prune_deletes_only_clips_not_played_for_long(tmp_path):
 def test_prompt_refuses_bad_text(tmp_path, text):
     from display.voice import Voice
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="prompt must be"):
         Voice(tmp_path).prompt_wav(text)
