@@ -27,10 +27,14 @@ def persistent_secret(settings: Settings) -> Settings:
 
 
 def close_past_days_everywhere(database: Database) -> int:
-    from .services import rollover, windows
+    """Expire yesterday's open tickets and mark bookings past their grace as missed, in every hall."""
+    from .services import appointments, rollover, windows
 
-    return sum(rollover.close_past_days(database, h.code, clock.now())[0]
-               for h in windows.halls(database))
+    expired = 0
+    for hall in windows.halls(database):
+        expired += rollover.close_past_days(database, hall.code, clock.now())[0]
+        appointments.mark_missed(database, hall.code, clock.now())
+    return expired
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
