@@ -101,6 +101,14 @@ def check_hall(principal: Principal, hall_id: int) -> None:
         raise Forbidden("无权操作其他大厅")
 
 
+def check_hall_code(code: str) -> None:
+    """Refuse unless the caller belongs to the hall `code` (404 for an unknown hall)."""
+    from .services.common import hall_by_code
+
+    with runtime().database.read() as db:
+        check_hall(current(), hall_by_code(db, code).id)
+
+
 def check_seat(principal: Principal, window: Window) -> None:
     """A clerk only at their own window; a manager in their hall; an admin anywhere."""
     if principal.role == "clerk":

@@ -10,7 +10,7 @@ from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Regexp
 
 from .. import identity_tokens
-from ..auth import auth, check_hall, current
+from ..auth import auth, check_hall, check_hall_code, current
 from ..limits import limiter
 from ..queue.errors import Unauthorized
 from ..runtime import runtime
@@ -99,11 +99,6 @@ class AdvanceIn(Schema):
                              metadata={"description": "post only; needed to reach delivered"})
 
 
-def _caller_hall(code: str) -> None:
-    with runtime().database.read() as db:
-        check_hall(current(), hall_by_code(db, code).id)
-
-
 @bp.post("/applications")
 @bp.auth_required(auth, roles=["kiosk", "clerk", "manager"])
 @bp.input(ApplicationIn, arg_name="body")
@@ -114,7 +109,7 @@ def _caller_hall(code: str) -> None:
         responses=responses(400, 401, 403, 404, 409))
 def submit(body: dict[str, Any]) -> dict[str, Any]:
     rt, who = runtime(), current()
-    _caller_hall(body["hall"])
+    check_hall_code(body["hall"])
     person = identity_tokens.verify(rt.settings.secret_key, body["identity_token"])
     sub = svc.Submission(hall=body["hall"], bundle=body["bundle"], person=person, form=body["form"],
                          delivery=body["delivery"], address=body["address"], phone=body["phone"])
@@ -164,7 +159,7 @@ def advance(number: str, body: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="The hall's applications (staff), newest first; overdue ones flagged",
         responses=responses(401, 403, 404))
 def list_applications(hall: str, query: dict[str, Any]) -> dict[str, Any]:
-    _caller_hall(hall)
+    check_hall_code(hall)
     views = svc.list_applications(runtime().database, hall, query["state"], now())
     return {"applications": [v.staff() for v in views]}
 

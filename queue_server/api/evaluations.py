@@ -11,11 +11,10 @@ from apiflask.validators import Length, OneOf, Range, Regexp
 from marshmallow import ValidationError, validates_schema
 
 from .. import identity_tokens
-from ..auth import auth, check_hall, current
+from ..auth import auth, check_hall, check_hall_code, current
 from ..models.service import FOLLOWUP_DAYS_MAX
 from ..runtime import runtime
 from ..services import evaluations as svc
-from ..services.common import hall_by_code
 from .common import now, responses
 
 bp = APIBlueprint("evaluations", __name__, url_prefix="/api/v1", tag="Evaluations")
@@ -177,11 +176,6 @@ def rate(body: dict[str, Any]) -> dict[str, Any]:
     return rated.to_json()
 
 
-def _my_hall(code: str) -> None:
-    with runtime().database.read() as db:
-        check_hall(current(), hall_by_code(db, code).id)
-
-
 @bp.get("/halls/<hall>/evaluations")
 @bp.auth_required(auth, roles=MANAGER)
 @bp.input(EvaluationQuery, location="query", arg_name="query")
@@ -189,7 +183,7 @@ def _my_hall(code: str) -> None:
 @bp.doc(summary="The hall's evaluations (manager): whose service was rated, never who rated",
         responses=responses(401, 403, 404))
 def list_evaluations(hall: str, query: dict[str, Any]) -> dict[str, Any]:
-    _my_hall(hall)
+    check_hall_code(hall)
     return {"evaluations": svc.list_evaluations(runtime().database, hall, query["date"], query["level"])}
 
 
@@ -200,7 +194,7 @@ def list_evaluations(hall: str, query: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="差评 follow-up cases of the hall (manager), earliest deadline first",
         responses=responses(401, 403, 404))
 def followups(hall: str, query: dict[str, Any]) -> dict[str, Any]:
-    _my_hall(hall)
+    check_hall_code(hall)
     return {"followups": svc.list_followups(runtime().database, hall, query["state"], now())}
 
 
@@ -223,7 +217,7 @@ def add_step(followup_id: int, body: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="The hall's 差评 follow-up deadline in working days (manager)",
         responses=responses(401, 403, 404))
 def get_settings(hall: str) -> dict[str, Any]:
-    _my_hall(hall)
+    check_hall_code(hall)
     return {"followup_days": svc.get_followup_days(runtime().database, hall)}
 
 
@@ -234,6 +228,6 @@ def get_settings(hall: str) -> dict[str, Any]:
 @bp.doc(summary="Set the 差评 follow-up deadline (1–15 working days; new cases only; manager)",
         responses=responses(400, 401, 403, 404))
 def put_settings(hall: str, body: dict[str, Any]) -> dict[str, Any]:
-    _my_hall(hall)
+    check_hall_code(hall)
     days = svc.set_followup_days(runtime().database, hall, body["followup_days"], now(), current().actor)
     return {"followup_days": days}

@@ -7,12 +7,11 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from ..auth import auth, check_hall, check_seat, current
+from ..auth import auth, check_hall_code, check_seat, current
 from ..models import Window
 from ..queue.errors import BadRequest, NotFound
 from ..runtime import runtime
 from ..services import calling, windows
-from ..services.common import hall_by_code
 from .common import now, responses
 from .schemas import AllocationIn, OpenIn, TicketEnvelope, TransferIn, WindowOut
 
@@ -112,8 +111,7 @@ def set_open(window: int, body: dict[str, Any]) -> dict[str, Any]:
 def allocate(hall: str, window: int, body: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
     who = current()
-    with rt.database.read() as db:
-        check_hall(who, hall_by_code(db, hall).id)
+    check_hall_code(hall)
     view, events = windows.set_allocation(rt.database, hall, window,
                                           [(b["code"], b["rank"]) for b in body["bundles"]],
                                           now(), actor=who.actor)
