@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 IDLE_SECONDS = 90  # the UI wipes what a citizen entered after this long without a touch
 PROXIED = ("GET", "POST", "PUT")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass
@@ -149,7 +150,9 @@ class Agent:
                 time.sleep(2.0)
                 continue
             except Exception as e:  # a driver bug must not kill the loop
-                self.fault("idcard", "device_error", "身份证读卡器暂不可用，请扫码或联系工作人员", repr(e))
+                # the type only: an unexpected driver error could carry card fields
+                self.fault("idcard", "device_error", "身份证读卡器暂不可用，请扫码或联系工作人员",
+                           type(e).__name__)
                 time.sleep(2.0)
                 continue
             if self.device_state.get("idcard", {}).get("ok") is False:
@@ -201,6 +204,16 @@ def create_agent_app(agent: Agent) -> Flask:
                 template_folder=str(ROOT / "kiosk" / "templates"))
     app.jinja_loader.searchpath.append(str(ROOT / "queue_server" / "templates"))  # type: ignore[union-attr]
     app.config["JSON_AS_ASCII"] = False
+
+    @app.before_request
+    def _only_this_terminal() -> ResponseReturnValue | None:
+        # The agent holds the device token and sees citizens' identity tokens: answer only pages
+        # served from this machine under its own name, so a web page elsewhere cannot reach it
+        # through DNS rebinding (its requests would carry a foreign Host header).
+        host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+        if host not in LOCAL_HOSTS:
+            return {"error": {"code": "forbidden", "message": "only the terminal's own browser"}}, 403
+        return None
 
     @app.get("/")
     def home() -> ResponseReturnValue:

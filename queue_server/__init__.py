@@ -43,6 +43,15 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     errors.register(app)
+
+    @app.before_request
+    def _no_nul_in_path() -> None:
+        from flask import request
+
+        from .queue.errors import NotFound
+
+        if "\x00" in request.path:  # PostgreSQL refuses NUL in text; nothing here can match it
+            raise NotFound("不存在")
     rt = Runtime(settings=settings, database=database or Database(settings.database_url),
                  version=build_version())
     app.extensions["govhall"] = rt

@@ -35,7 +35,9 @@ def check_login(username: str, password: str) -> dict[str, Any]:
         staff = db.scalar(select(Staff).where(Staff.username == username))
         ok = staff is not None and staff.active and verify_password(staff.password_hash, password)
         if staff is None or not ok:
-            audit(db, now(), f"login:{username[:60]}", "auth.failed", staff.hall_id if staff else None)
+            # a password typed into the username box must not land in the log
+            who = f"login:{username[:60]}" if staff is not None else "login:(unknown user)"
+            audit(db, now(), who, "auth.failed", staff.hall_id if staff else None)
             result = None
         else:
             audit(db, now(), f"staff:{staff.username}", "auth.login", staff.hall_id)

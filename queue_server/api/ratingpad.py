@@ -38,7 +38,7 @@ class LastFinishedOut(Schema):
 
 
 @bp.get("/windows/<int(max=2147483647):window>/last-finished")
-@bp.auth_required(auth, roles=["rating_pad", "clerk", "manager"])
+@bp.auth_required(auth, roles=["rating_pad"])
 @bp.output(LastFinishedOut)
 @bp.doc(summary="The window's ticket the rating pad may offer: finished in the last 10 minutes, unrated",
         description="Rating pads of the window's hall and its staff only. Only the latest finished "

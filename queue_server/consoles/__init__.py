@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -43,9 +44,18 @@ def login() -> ResponseReturnValue:
     session.clear()
     session["staff"] = result
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
+    if not _local_path(target):
         target = url_for(HOME.get(result["role"], "consoles.counter"))
     return redirect(target)
+
+
+def _local_path(target: str) -> bool:
+    """Only a path on this server: no scheme or host, no backslash or control character
+    (browsers drop tabs and newlines, so /%09/evil.com would become //evil.com)."""
+    if not target.startswith("/") or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not target.startswith("//")
 
 
 @bp.post("/logout")

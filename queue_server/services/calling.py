@@ -15,6 +15,7 @@ from ..events import Event, QueueUpdated, TicketCalled, WindowUpdated
 from ..models import Hall, Ticket, Window
 from ..queue import calling
 from ..queue.errors import (
+    BundleNotServed,
     InvalidTransition,
     NoCurrentTicket,
     NotFound,
@@ -36,6 +37,7 @@ from .common import (
     window_by_id,
     window_ref,
 )
+from .tickets import served_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,10 @@ def transfer(database: Database, window_id: int, now: datetime, *,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         before = ticket.bundle.code
         if to_bundle is not None:
-            ticket.bundle = bundle_by_code(db, to_bundle)
+            bundle = bundle_by_code(db, to_bundle)
+            if not served_in(db, hall, bundle):
+                raise BundleNotServed(f"{hall.name}没有窗口办理“{bundle.name}”，不能转过去")
+            ticket.bundle = bundle
             ticket.for_window_id = None
             target = to_bundle
         else:

@@ -231,3 +231,31 @@ def test_ticket_qr_leads_to_its_tracking_page(client, kiosk):
     texts = [b.text for b in zxingcpp.read_barcodes(image)]
     assert texts == [f"http://localhost/t/{t['track_token']}"]
     assert client.get("/t/bad%20token!/qr.png").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/halls/a%00b/bundles", "/api/v1/bundles/x%00", "/api/v1/track/t%00"])
+def test_nul_in_a_path_is_not_found(client, path):
+    r = client.get(path)
+    assert r.status_code == 404 and error_of(r) == "not_found"
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/%09/evil.example", "/\\evil.example", "https://evil.example/"])
+def test_login_never_redirects_off_this_server(client, target):
+    page = client.get("/login")
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    r = client.post(f"/login?next={target}", data={"username": "clerk1", "password": "test-password",
+                                                    "csrf_token": token})
+    assert r.status_code == 302 and r.headers["Location"] == "/counter/"
+
+
+def test_transfer_to_a_bundle_no_window_serves_is_refused(client, kiosk, login):
+    manager = login("manager")
+    for w in client.get(f"{B}/halls/demo/windows").get_json()["windows"]:
+        codes = [b for b in w["bundles"] if b["code"] != "bankruptcy-check"]
+        client.put(f"{B}/halls/demo/windows/{w['number']}/bundles", json={"bundles": [
+            {"code": b["code"], "rank": b["rank"]} for b in codes]}, headers=manager)
+    clerk = login("clerk1")
+    client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk)
+    client.post(f"{B}/windows/1/call-next", headers=clerk)
+    r = client.post(f"{B}/windows/1/transfer", json={"bundle": "bankruptcy-check"}, headers=clerk)
+    assert r.status_code == 409 and error_of(r) == "bundle_not_served"

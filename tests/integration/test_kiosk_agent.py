@@ -111,3 +111,13 @@ def test_agent_draws_qr_codes_only_for_its_own_server(agent_client):
     image = np.array(Image.open(io.BytesIO(r.data)).convert("L"))
     assert [b.text for b in zxingcpp.read_barcodes(image)] == [url]
     assert client.get("/agent/qr.png", query_string={"data": "http://evil.example/x"}).status_code == 400
+
+
+def test_agent_answers_only_its_own_terminal(tmp_path):
+    agent = Agent(AgentConfig(server="http://127.0.0.1:9", token="x", instance=tmp_path),
+                  open_devices("none", "none", "none"))
+    client = create_agent_app(agent).test_client()
+    assert client.get("/agent/ready").status_code == 200
+    assert client.get("/agent/ready", headers={"Host": "127.0.0.1:8765"}).status_code == 200
+    refused = client.get("/agent/events", headers={"Host": "rebind.example:8765"})
+    assert refused.status_code == 403
