@@ -96,11 +96,14 @@ def replay_cache() -> sfm.ReplayCache:
         return cache
 
 
-def verifier(hall_code: str) -> sfm.CodeVerifier:
-    """The hall's code verifier: offline against the trusted keys (a provincial check plugs in here)."""
+def verifier() -> sfm.CodeVerifier:
+    """The code verifier: offline against the trusted keys (a provincial check plugs in here)."""
     settings = runtime().settings
     trusted = sfm.load_trusted(settings.sfm_trust_path or settings.instance_path / "sfm")
-    return sfm.OfflineVerifier(trusted, replay_cache(), scope=hall_code)
+    # One scope for the whole platform: a code seen in any hall is refused everywhere after
+    # (DESIGN.md: a nonce is refused when seen again), so a photographed code cannot be reused
+    # next door; the Redis cache makes that hold across server processes.
+    return sfm.OfflineVerifier(trusted, replay_cache(), scope="platform")
 
 
 @bp.post("/identify")
@@ -118,9 +121,9 @@ def identify(body: dict[str, Any]) -> dict[str, Any]:
         raise Forbidden("该账号不属于任何大厅，不能核验身份")
     with rt.database.read() as db:
         hall = db.get_one(Hall, who.hall_id)
-        hall_code, elderly_age, day = hall.code, hall.elderly_age, today(hall, at)
+        elderly_age, day = hall.elderly_age, today(hall, at)
     if body["kind"] == "sfm":
-        number, masked = _from_code(body["code"], hall_code, at)
+        number, masked = _from_code(body["code"], at)
     else:
         number, masked = _from_card(body["card"], day)
     born = identity.birth_date(number)
@@ -137,8 +140,8 @@ def identify(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _from_code(code: str, hall_code: str, at: datetime) -> tuple[str, str]:
-    verified = verifier(hall_code).verify(code, at)
+def _from_code(code: str, at: datetime) -> tuple[str, str]:
+    verified = verifier().verify(code, at)
     if verified.id_number is None:
         raise sfm.SfmUnreadable("本大厅暂时无法读取该二维码，请使用身份证办理")
     return verified.id_number, verified.masked_name
