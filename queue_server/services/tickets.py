@@ -22,8 +22,10 @@ from ..queue.priority import Identity, entitled
 from .common import (
     TicketView,
     as_rule,
+    audit,
     bundle_by_code,
     hall_by_code,
+    lock_hall,
     record,
     today,
     view,
@@ -149,14 +151,15 @@ def track(database: Database, track_token: str, now: datetime) -> tuple[str, Tic
         return hall.code, ticket_view(db, hall, ticket, now)
 
 
-def requeue(database: Database, ticket_id: int,
-            now: datetime) -> tuple[TicketView, tuple[Event, ...]]:
+def requeue(database: Database, ticket_id: int, now: datetime,
+            audited_as: str | None = None) -> tuple[TicketView, tuple[Event, ...]]:
     """Put a no-show back in line the hall's configured number of places behind the head (过号重排)."""
     with database.write() as db:
         ticket = db.get(Ticket, ticket_id)
         if ticket is None:
             raise NotFound("号票不存在")
-        hall = db.get_one(Hall, ticket.hall_id)
+        hall = lock_hall(db, ticket.hall_id)  # two requeues of one ticket must not both pass
+        db.refresh(ticket)
         if ticket.status != calling.Status.NO_SHOW.value or ticket.service_day != today(hall, now):
             raise InvalidTransition(f"{ticket.number}号不是今天的过号票，不能重新排队")
         waiting = waiting_tickets(db, hall, ticket.service_day)
@@ -168,6 +171,8 @@ def requeue(database: Database, ticket_id: int,
         ticket.recall_count = 0
         ticket.requeue_count += 1
         record(db, ticket, "requeued", now, places=hall.requeue_places)
+        if audited_as is not None:
+            audit(db, now, audited_as, "ticket.requeue", hall.id, target=f"ticket:{ticket.number}")
         db.flush()
         shown = ticket_view(db, hall, ticket, now)
         events: tuple[Event, ...] = (QueueUpdated(hall.code, (ticket.bundle.code,)),)

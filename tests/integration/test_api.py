@@ -259,3 +259,20 @@ def test_transfer_to_a_bundle_no_window_serves_is_refused(client, kiosk, login):
     client.post(f"{B}/windows/1/call-next", headers=clerk)
     r = client.post(f"{B}/windows/1/transfer", json={"bundle": "bankruptcy-check"}, headers=clerk)
     assert r.status_code == 409 and error_of(r) == "bundle_not_served"
+
+
+def test_a_managers_requeue_is_audited_only_when_it_happens(client, kiosk, login, app):
+    from sqlalchemy import select
+
+    from queue_server.runtime import runtime
+
+    manager, clerk = login("manager"), login("clerk1")
+    t = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk).get_json()
+    refused = client.post(f"{B}/tickets/{t['id']}/requeue", headers=manager)  # still waiting
+    assert refused.status_code == 409
+    client.post(f"{B}/windows/1/call-next", headers=clerk)
+    client.post(f"{B}/windows/1/no-show", headers=clerk)
+    assert client.post(f"{B}/tickets/{t['id']}/requeue", headers=manager).status_code == 200
+    with app.app_context(), runtime().database.read() as db:
+        entries = db.scalars(select(AuditLog).where(AuditLog.action == "ticket.requeue")).all()
+    assert [e.target for e in entries] == [f"ticket:{t['number']}"]
