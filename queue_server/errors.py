@@ -21,12 +21,13 @@ STATUS: dict[type[qe.QueueError], int] = {
     qe.Conflict: 409,
     qe.BadRequest: 400,
     qe.RateLimited: 429,
+    qe.Unavailable: 503,
 }
 
 # Werkzeug's names for the statuses we answer, as stable codes.
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-              422: "invalid_input", 429: "rate_limited"}
+              422: "invalid_input", 429: "rate_limited", 503: "unavailable"}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from flask import g, request
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def per_principal() -> str:
@@ -19,16 +28,26 @@ def _login_limits() -> list[RateLimitItem]:
     return parse_many(runtime().settings.login_rate_limit)
 
 
+def _counted(count: Callable[[RateLimiter], T]) -> T:
+    """`count` on the limiter's storage; on this process's memory while that storage (Redis) is down."""
+    try:
+        return count(limiter.limiter)
+    except limiter.storage.base_exceptions as e:
+        log.warning("rate-limit storage unreachable, counting in memory: %s", e)
+        fallback: RateLimiter = current_app.extensions.setdefault(
+            "govhall.limits_fallback", FixedWindowRateLimiter(MemoryStorage()))
+        return count(fallback)
+
+
 def login_allowed(username: str) -> bool:
     """False once a username has failed too often (counted per username, not per address)."""
     key = username.lower()[:60]
-    return all(limiter.limiter.test(item, "login-failed", key) for item in _login_limits())
+    return _counted(lambda counter: all(counter.test(item, "login-failed", key) for item in _login_limits()))
 
 
 def login_failed(username: str) -> None:
     key = username.lower()[:60]
-    for item in _login_limits():
-        limiter.limiter.hit(item, "login-failed", key)
+    _counted(lambda counter: [counter.hit(item, "login-failed", key) for item in _login_limits()])
 
 
 def per_track_token() -> str:

@@ -51,8 +51,9 @@ Verification, in this order (each refusal its own code): parse → ``sfm_malform
 ``sfm_foreign_key``; signature → ``sfm_tampered``; lifetime > 300 s → ``sfm_bad_lifetime``; time
 with 30 s skew → ``sfm_not_yet_valid`` / ``sfm_expired``; seal → ``sfm_unreadable`` when this
 server's seal key does not open it to a valid number of the clear birth date; replay →
-``sfm_replayed`` (409). The others are 400, never 401: a kiosk takes 401 to mean its own device
-token was revoked.
+``sfm_replayed`` (409); the replay store (Redis) unreachable → ``sfm_unavailable`` (503: the
+kiosk offers the ID card or an anonymous ticket instead). The others are 400, never 401: a kiosk
+takes 401 to mean its own device token was revoked.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .queue import identity
-from .queue.errors import BadRequest, Conflict, QueueError
+from .queue.errors import BadRequest, Conflict, QueueError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,14 @@ class SfmReplayed(SfmError, Conflict):
     code = "sfm_replayed"
 
 
+class SfmUnavailable(SfmError, Unavailable):
+    """The memory of used codes cannot be reached: no code is accepted until it is back."""
+
+    code = "sfm_unavailable"
+
+
 UNREADABLE = "无法识别该二维码，请出示苏服码或使用身份证"
+UNAVAILABLE = "扫码核验暂时无法使用，请刷身份证或选择不核验身份取号"
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -409,8 +417,15 @@ class RedisReplayCache:
         return cls(redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
 
     def first_use(self, key: str, now: datetime, until: datetime) -> bool:
+        import redis
+
         ttl = max(1, int((until - now).total_seconds()) + 1)
-        return bool(self.client.set(self.prefix + key, b"1", nx=True, ex=ttl))
+        try:
+            return bool(self.client.set(self.prefix + key, b"1", nx=True, ex=ttl))
+        except redis.RedisError as e:
+            # Without the shared memory a replayed code would pass: refuse every code, say why
+            log.warning("苏服码 replay store unreachable: %s", e)
+            raise SfmUnavailable(UNAVAILABLE) from None
 
 
 def _when(seconds: int) -> datetime:

@@ -27,6 +27,12 @@ class RateLimited(QueueError):
     code = "rate_limited"
 
 
+class Unavailable(QueueError):
+    """A service the request needs (Redis, …) cannot be reached; the caller may try another way."""
+
+    code = "unavailable"
+
+
 class Conflict(QueueError):
     code = "conflict"
 

@@ -182,3 +182,70 @@ def test_with_redis_a_code_works_once_across_server_processes(settings, sqlite_d
     assert identify(one, kiosk, {"kind": "sfm", "code": code})[0] == 200
     status, body = identify(two, kiosk, {"kind": "sfm", "code": code})
     assert status == 409 and body["error"]["code"] == "sfm_replayed"
+
+
+# --- Redis down: every endpoint that touches it degrades clearly, never 500 ----------------------
+
+@pytest.fixture
+def redis_down(settings, sqlite_db):
+    """The app with its Redis (replay store, rate-limit storage, Socket.IO queue) on a closed port."""
+    from queue_server import create_app
+
+    from ..conftest import free_port
+
+    down = settings.with_(redis_url=f"redis://127.0.0.1:{free_port()}/0", ticket_rate_limit="3/minute")
+    app = create_app(down, sqlite_db)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_without_redis_a_code_is_refused_with_503_and_the_card_still_works(redis_down, kiosk, issuer):
+    status, body = identify(redis_down, kiosk, {"kind": "sfm", "code": issuer.issue(BORN_1950, "王大明",
+                                                                                   clock.now())})
+    assert status == 503 and body["error"]["code"] == "sfm_unavailable"
+    assert "身份证" in body["error"]["message"] and "不核验身份" in body["error"]["message"]
+    status, body = identify(redis_down, kiosk, {"kind": "idcard", "card": {"name": "张三", "id_number": BORN_1950}})
+    assert status == 200 and body["priority"] == "elderly"
+
+
+def test_without_redis_tickets_and_reads_work_and_their_limits_still_count(redis_down, kiosk):
+    statuses = [redis_down.post("/api/v1/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk).status_code
+                for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert redis_down.get("/api/v1/halls/demo/bundles").status_code == 200
+
+
+def test_without_redis_logins_work_and_failures_are_still_limited(redis_down):
+    from ..conftest import DEMO_PASSWORD
+
+    def login(password: str) -> int:
+        return redis_down.post("/api/v1/auth/login", json={"username": "clerk2", "password": password}).status_code
+
+    assert login(DEMO_PASSWORD) == 200
+    assert [login("wrong") for _ in range(5)] == [401] * 5
+    r = redis_down.post("/api/v1/auth/login", json={"username": "clerk2", "password": DEMO_PASSWORD})
+    assert r.status_code == 429 and r.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_the_kiosk_offers_the_other_ways_when_codes_are_unavailable(tmp_path):
+    """sfm_unavailable is the server's answer, not a lost server: the agent says so and logs no fault."""
+    from kiosk.agent import Agent, AgentConfig
+    from kiosk.devices import open_devices
+    from kiosk.server_client import Reply
+
+    refusal = {"error": {"code": "sfm_unavailable", "message": sfm.UNAVAILABLE}}
+
+    class Server:
+        def request(self, method, path, body=None, *args):
+            return Reply(503, refusal)
+
+    agent = Agent(AgentConfig(server="http://127.0.0.1:9", token="x", instance=tmp_path),
+                  open_devices("none", "none", "none"))
+    agent.server = Server()
+    events = agent.hub.subscribe()
+    agent.identify({"kind": "sfm", "code": "GH1:…"}, "sfm")
+    event = events.get_nowait()
+    assert event == {"type": "identify_failed", "via": "sfm", "code": "sfm_unavailable",
+                     "message": sfm.UNAVAILABLE}
+    assert agent.device_state.get("server", {}).get("ok") is not False
+    assert not (tmp_path / "kiosk-faults.log").exists()
