@@ -80,7 +80,7 @@ def prepare(settings: Settings, reset: bool) -> tuple[Database, DemoInfo]:
 def write_info(settings: Settings, info: DemoInfo, urls: dict[str, str]) -> dict[str, object]:
     data: dict[str, object] = {
         "urls": urls,
-        "logins": {"manager": "manager", "admin": "admin",
+        "logins": {"manager": "manager", "admin": "admin", "assistant": "assistant1",
                    "clerks": [f"clerk{i}" for i in range(1, info.clerks + 1)],
                    "password": info.password},
         "password": info.password,
@@ -102,6 +102,8 @@ def demo_urls(base: str, info: DemoInfo) -> dict[str, str]:
         "window_display": f"{base}/display/window/1",
         "counter": f"{base}/counter/",
         "manager": f"{base}/manage/",
+        "assist_console": f"{base}/assist/",
+        "assist_phone": f"{base}/h/<follow_token from a 帮办代办 request>",
         "public_waits": f"{base}/w/{DEMO_HALL}",
         "phone_tracking": f"{base}/t/<track_token from a ticket's QR>",
         "citizen_code": f"{base}/demo/sfm",
@@ -144,7 +146,8 @@ def run_demo(settings: Settings, host: str, port: int, reset: bool, console_only
     click.echo(f"govhall demo — {info.database_url}")
     for name, url in urls.items():
         click.echo(f"  {name:<15} {url}")
-    click.echo(f"  logins          manager, admin, clerk1…clerk{info.clerks} (clerk<i> sits at window i)")
+    click.echo(f"  logins          manager, admin, clerk1…clerk{info.clerks} (clerk<i> sits at window i), "
+               "assistant1 (帮办代办)")
     click.echo(f"  password        {info.password}")
     click.echo(f"  苏服码 issuer   {info.sfm_key}  (govhall sfm issue --key … --id-number … --name …)")
     click.echo(f"  written to      {settings.instance_path / 'demo.json'}")

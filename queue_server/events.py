@@ -67,7 +67,20 @@ class WindowUpdated:
         return {"hall": self.hall, "window": {"id": self.window_id}}
 
 
-Event = TicketCalled | QueueUpdated | WindowUpdated
+@dataclass(frozen=True, slots=True)
+class AssistUpdated:
+    """A 帮办代办 request was filed or moved on: staff consoles and the citizen's phone page refresh it."""
+
+    hall: str
+    request_id: int
+    follow_token: str
+    name = "assist_updated"
+
+    def payload(self) -> dict[str, Any]:
+        return {"hall": self.hall, "request": {"id": self.request_id}}
+
+
+Event = TicketCalled | QueueUpdated | WindowUpdated | AssistUpdated
 Publisher = Callable[[Iterable[Event]], None]
 
 

@@ -125,6 +125,8 @@ def seed_demo(database: Database, demo: DemoHall, password: str, now: datetime) 
                      hall_id=hall.id, created_at=now))
         db.add(Staff(username="admin", name="系统管理员", password_hash=hashed, role="admin",
                      hall_id=hall.id, created_at=now))
+        db.add(Staff(username="assistant1", name="帮办员王静", password_hash=hashed, role="assistant",
+                     hall_id=hall.id, created_at=now))  # 帮办代办 staff: the /assist/ console
         clerks = []
         for window in sorted(hall.windows, key=lambda w: w.number):
             username = f"clerk{window.number}"

@@ -204,14 +204,14 @@ class StaffIn(Schema):
     username = String(required=True, validate=[Regexp(r"^[A-Za-z0-9_.-]{2,60}$")])
     name = String(required=True, validate=[Length(1, 60)])
     password = String(required=True, validate=[Length(8, 200)])
-    role = String(required=True, validate=[OneOf(["clerk", "manager", "admin"])])
+    role = String(required=True, validate=[OneOf(["clerk", "manager", "admin", "assistant"])])
     window = Integer(load_default=None, allow_none=True, validate=[Range(1, 9999)])
 
 
 class StaffPatch(Schema):
     name = String(validate=[Length(1, 60)])
     password = String(validate=[Length(8, 200)])
-    role = String(validate=[OneOf(["clerk", "manager", "admin"])])
+    role = String(validate=[OneOf(["clerk", "manager", "admin", "assistant"])])
     window = Integer(allow_none=True, validate=[Range(1, 9999)])
     active = Boolean()
 

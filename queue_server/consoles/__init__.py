@@ -15,7 +15,8 @@ from ..queue.errors import RateLimited, Unauthorized
 from ..runtime import runtime
 
 bp = Blueprint("consoles", __name__, template_folder="templates")
-HOME = {"clerk": "consoles.counter", "manager": "consoles.manage", "admin": "consoles.manage"}
+HOME = {"clerk": "consoles.counter", "manager": "consoles.manage", "admin": "consoles.manage",
+        "assistant": "consoles.assist"}
 
 
 class LoginForm(FlaskForm):
@@ -83,3 +84,18 @@ def manage() -> ResponseReturnValue:
     if staff is None:
         return redirect(url_for("consoles.login", next=request.path))
     return render_template("manage.html", staff=staff, version=runtime().version)
+
+
+@bp.get("/assist/")
+def assist() -> ResponseReturnValue:
+    """帮办代办 staff: open requests live, claim one, record progress, close it."""
+    staff = _staff(("assistant", "manager", "admin"))
+    if staff is None:
+        return redirect(url_for("consoles.login", next=request.path))
+    from sqlalchemy import select
+
+    from ..models import Staff
+
+    with runtime().database.read() as db:  # the console marks the requests this staff member holds
+        me = db.scalar(select(Staff.id).where(Staff.username == staff.get("username")))
+    return render_template("assist.html", staff={**staff, "id": me}, version=runtime().version)

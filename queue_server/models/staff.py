@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
-ROLES = ("clerk", "manager", "admin")
+ROLES = ("clerk", "manager", "admin", "assistant")  # assistant: 帮办代办 staff
 
 
 class Staff(Base):
