@@ -31,6 +31,7 @@ from ..queue.priority import Identity
 from ..runtime import runtime
 from ..services import appointments as svc
 from ..services.common import hall_by_code, today
+from ..services.settings import policy
 from ..tokens import identity_hash
 from .common import now, responses
 from .schemas import CODE, TicketOut
@@ -62,6 +63,8 @@ class SlotsOut(Schema):
     slots = List(Nested(SlotOut), required=True)
     walk_in_share = String(required=True)
     per_person_limit = Integer(required=True)
+    grace_min = Integer(required=True)
+    days_ahead = Integer(required=True)
 
 
 class ProofIn(Schema):
@@ -114,6 +117,7 @@ class AppointmentOut(Schema):
     track_token = String(required=True, allow_none=True)
     check_in_from = String(required=True)
     check_in_until = String(required=True)
+    grace_min = Integer(required=True)
 
 
 class DayQuery(Schema):
@@ -161,9 +165,11 @@ def _code(code: str) -> str:
 @limiter.limit(PUBLIC)
 def slots(hall: str, query: dict[str, Any]) -> dict[str, Any]:
     days, shown, found = svc.list_slots(runtime().database, hall, query["bundle"], query["date"], now())
+    rules = svc.hall_policy(runtime().database, hall)
     return {"hall": hall, "bundle": query["bundle"], "date": shown.isoformat() if shown else None,
             "days": [d.isoformat() for d in days], "slots": [s.to_json() for s in found],
-            "walk_in_share": f"{svc.WALK_IN_SHARE:.2f}", "per_person_limit": svc.PER_PERSON_LIMIT}
+            "walk_in_share": f"{rules.walk_in_share:.2f}", "per_person_limit": rules.per_person_limit,
+            "grace_min": rules.grace_min, "days_ahead": rules.days_ahead}
 
 
 @bp.post("/api/v1/halls/<hall>/appointments")
@@ -228,7 +234,7 @@ def cancel(code: str, body: dict[str, Any]) -> dict[str, Any]:
 @bp.input(CheckInIn, arg_name="body")
 @bp.output(TicketOut, status_code=201)
 @bp.doc(summary="Check in a booking at the hall: its one ticket, served as a due appointment",
-        description=f"From {svc.EARLY_MIN} min before the slot start to {svc.GRACE_MIN} min after; "
+        description=f"From {svc.EARLY_MIN} min before the slot start to the hall's grace after; "
         "409 too_early, too_late (the booking is then missed), already_checked_in, not_booked.",
         responses=responses(400, 401, 403, 404, 409, 429))
 @limiter.limit(lambda: runtime().settings.ticket_rate_limit, key_func=per_principal)
@@ -251,8 +257,9 @@ def page(hall: str) -> ResponseReturnValue:
     rt = runtime()
     with rt.database.read() as db:
         h = hall_by_code(db, hall)
-        return render_template("book.html", hall=h, version=rt.version, grace=svc.GRACE_MIN,
-                               early=svc.EARLY_MIN, limit=svc.PER_PERSON_LIMIT)
+        rules = policy(db, h)
+        return render_template("book.html", hall=h, version=rt.version, grace=rules.grace_min,
+                               early=svc.EARLY_MIN, limit=rules.per_person_limit)
 
 
 @bp.get("/book/<hall>/qr/<code>.png")

@@ -18,15 +18,63 @@ FOLLOWUP_DAYS_DEFAULT = 5  # 德州: 整改反馈 within 5 working days (evaluat
 FOLLOWUP_DAYS_MAX = 15  # 四川: 差评 rectified within 15 working days
 
 
+# Hall policy settings: (default, lowest, highest). The defaults are the values every hall had before
+# halls got their own settings; the bounds keep a typo from closing booking or flooding alerts.
+POLICY: dict[str, tuple[int, int, int]] = {
+    "walk_in_percent": (30, 0, 90),  # share of each slot's capacity kept for walk-ins, in %
+    "grace_min": (10, 0, 60),  # minutes after the slot start a booking may still check in
+    "per_person_limit": (2, 1, 10),  # open bookings one person may hold
+    "days_ahead": (7, 1, 60),  # booking horizon: today and this many days ahead
+    "surge_waiting": (20, 1, 999),  # 办件激增预警: people waiting for one bundle
+    "surge_wait_min": (45, 1, 600),  # 办件激增预警: longest wait in minutes
+}
+
+
 class HallServiceSetting(Base):
-    """Per-hall settings of evaluations and applications; a hall without a row uses the defaults."""
+    """Per-hall settings (follow-up, appointments, surge alert); a hall without a row has the defaults."""
 
     __tablename__ = "hall_service_setting"
     __table_args__ = (
         CheckConstraint(f"followup_days BETWEEN 1 AND {FOLLOWUP_DAYS_MAX}", name="followup_days"),
+        *(CheckConstraint(f"{key} BETWEEN {low} AND {high}", name=key)
+          for key, (_, low, high) in POLICY.items()),
     )
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), primary_key=True)
     followup_days: Mapped[int] = mapped_column(Integer, default=FOLLOWUP_DAYS_DEFAULT)  # working days
+    # appointments (services/appointments.py) and the surge alert (services/alerts.py); bounds in POLICY
+    walk_in_percent: Mapped[int] = mapped_column(Integer, default=POLICY["walk_in_percent"][0],
+                                                 server_default=str(POLICY["walk_in_percent"][0]))
+    grace_min: Mapped[int] = mapped_column(Integer, default=POLICY["grace_min"][0],
+                                           server_default=str(POLICY["grace_min"][0]))
+    per_person_limit: Mapped[int] = mapped_column(Integer, default=POLICY["per_person_limit"][0],
+                                                  server_default=str(POLICY["per_person_limit"][0]))
+    days_ahead: Mapped[int] = mapped_column(Integer, default=POLICY["days_ahead"][0],
+                                            server_default=str(POLICY["days_ahead"][0]))
+    surge_waiting: Mapped[int] = mapped_column(Integer, default=POLICY["surge_waiting"][0],
+                                               server_default=str(POLICY["surge_waiting"][0]))
+    surge_wait_min: Mapped[int] = mapped_column(Integer, default=POLICY["surge_wait_min"][0],
+                                                server_default=str(POLICY["surge_wait_min"][0]))
+
+
+class SurgeThreshold(Base):
+    """A bundle's own surge thresholds in a hall; None (or no row) means the hall-wide default."""
+
+    __tablename__ = "surge_threshold"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), primary_key=True)
+    bundle_id: Mapped[int] = mapped_column(ForeignKey("bundle.id", ondelete="CASCADE"), primary_key=True)
+    waiting: Mapped[int | None] = mapped_column(Integer)
+    wait_min: Mapped[int | None] = mapped_column(Integer)
+
+
+class HallDay(Base):
+    """A calendar exception of a hall: closed on a weekday (法定节假日) or open on a weekend (调休上班)."""
+
+    __tablename__ = "hall_day"
+    __table_args__ = (CheckConstraint("kind IN ('closed', 'working')", name="kind"),)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # closed | working
+    note: Mapped[str | None] = mapped_column(String(60))  # 国庆节, 春节调休上班 …
 
 
 class ApplicationCounter(Base):

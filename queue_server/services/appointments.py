@@ -2,11 +2,11 @@
 
 Capacity of the half-hour slots of bundle b on a day (documented because managers plan with it):
 
-    r = Σ over open, unpaused windows w serving b of share_w(b) × 30 / service_min(b) × (1 − WALK_IN_SHARE)
+    r = Σ over open, unpaused windows w serving b of share_w(b) × 30 / service_min(b) × (1 − walk-in share)
     share_w(b) = rank_weight(rank of b at w) / Σ over bundles c of w of rank_weight(rank of c at w)
 
 r is how many citizens of b the hall serves in half an hour with every bundle equally in demand
-(eta.py's rank weighting), less the share kept for walk-ins. Slot k of the day (k = 0, 1, …) holds
+(eta.py's rank weighting), less the share the hall keeps for walk-ins. Slot k of the day (k = 0, 1, …) holds
 floor((k + 1)·r) − floor(k·r) bookings: that is floor(r) when r is whole, and a fractional r (most
 bundles of a hall whose 综合受理 windows serve everything) is carried to later slots instead of being
 floored away, so a day never holds more than floor(n·r) bookings over its n slots.
@@ -14,6 +14,10 @@ floored away, so a day never holds more than floor(n·r) bookings over its n slo
 A booking turns into at most one ticket: check-in locks the appointment row (FOR UPDATE on
 PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers) and issues the ticket in the same
 transaction that marks it checked in.
+
+The walk-in share, the grace after the slot start, the per-person limit of open bookings and the
+booking horizon are the hall's settings (services/settings.py); bookable days are the hall's
+working days (Monday–Friday less its holidays, plus its 调休 working weekend days).
 """
 
 from __future__ import annotations
@@ -38,17 +42,13 @@ from ..queue.errors import BadRequest, Conflict, Forbidden, NotFound
 from ..queue.numbering import format_number
 from ..queue.priority import Identity
 from .common import TicketView, bundle_by_code, hall_by_code, lock_hall, record
+from .settings import HallPolicy, exceptions, is_working, policy
 from .tickets import _next_seq, served_in, ticket_view
 from .waits import hall_load
 
-# Hall policy defaults, the same for every hall until halls get their own appointment settings.
-WALK_IN_SHARE = 0.3  # share of each slot's capacity kept for citizens who just walk in
-GRACE_MIN = 10  # minutes after the slot start a booking may still check in (then it is missed)
-PER_PERSON_LIMIT = 2  # open (booked, not yet due) appointments one person may hold
+# The walk-in share, grace, per-person limit and booking horizon are per hall: settings.policy().
 EARLY_MIN = 15  # check-in opens this many minutes before the slot start
 SLOT_MIN = 30
-DAYS_AHEAD = 7  # today and the next seven days
-WORKING_DAYS = range(5)  # Monday to Friday
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a kiosk
 CODE_LENGTH = 8
@@ -107,6 +107,7 @@ class AppointmentView:
     late: bool  # checked in after the slot start
     ticket_number: str | None
     track_token: str | None
+    grace_min: int  # the hall's grace after the slot start
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "hall": self.hall, "bundle": self.bundle,
@@ -115,7 +116,8 @@ class AppointmentView:
                 "masked_name": self.masked_name, "late": self.late,
                 "ticket_number": self.ticket_number, "track_token": self.track_token,
                 "check_in_from": (self.slot_start - timedelta(minutes=EARLY_MIN)).isoformat(),
-                "check_in_until": (self.slot_start + timedelta(minutes=GRACE_MIN)).isoformat()}
+                "check_in_until": (self.slot_start + timedelta(minutes=self.grace_min)).isoformat(),
+                "grace_min": self.grace_min}
 
 
 # --- capacity ------------------------------------------------------------------------------------
@@ -130,7 +132,7 @@ def half_hour_rate(db: Session, hall: Hall, bundle_code: str, now: datetime) -> 
     service = load.service_min.get(bundle_code)
     if not service:
         return 0.0
-    return share * SLOT_MIN / service * (1 - WALK_IN_SHARE)
+    return share * SLOT_MIN / service * (1 - policy(db, hall).walk_in_share)
 
 
 def slot_capacity(rate: float, index: int) -> int:
@@ -139,12 +141,13 @@ def slot_capacity(rate: float, index: int) -> int:
     return math.floor((index + 1) * rate + 1e-9) - math.floor(index * rate + 1e-9)
 
 
-def bookable_days(hall: Hall, now: datetime) -> list[date]:
-    """Working days from today to DAYS_AHEAD ahead that still have a slot starting after `now`."""
+def bookable_days(db: Session, hall: Hall, now: datetime) -> list[date]:
+    """The hall's working days from today to its horizon that still have a slot starting after `now`."""
     tz = ZoneInfo(hall.timezone)
     today = now.astimezone(tz).date()
-    days = [today + timedelta(days=i) for i in range(DAYS_AHEAD + 1)]
-    return [d for d in days if d.weekday() in WORKING_DAYS and any(s > now for s, _ in _slot_times(hall, d))]
+    days = [today + timedelta(days=i) for i in range(policy(db, hall).days_ahead + 1)]
+    marked = exceptions(db, hall, days[0], days[-1])
+    return [d for d in days if is_working(d, marked) and any(s > now for s, _ in _slot_times(hall, d))]
 
 
 def _slot_times(hall: Hall, day: date) -> list[tuple[datetime, datetime]]:
@@ -172,7 +175,7 @@ def _booked_counts(db: Session, hall: Hall, bundle: Bundle, starts: list[datetim
 
 def _day_slots(db: Session, hall: Hall, bundle: Bundle, day: date, now: datetime) -> list[Slot]:
     """Every slot of `day` (past ones included: capacity depends on the slot's place in the day)."""
-    if day not in bookable_days(hall, now) or not served_in(db, hall, bundle):
+    if day not in bookable_days(db, hall, now) or not served_in(db, hall, bundle):
         return []
     rate = half_hour_rate(db, hall, bundle.code, now)
     times = _slot_times(hall, day)
@@ -186,7 +189,7 @@ def list_slots(database: Database, hall_code: str, bundle_code: str, day: date |
     with database.read() as db:
         hall = hall_by_code(db, hall_code)
         bundle = bundle_by_code(db, bundle_code)
-        days = bookable_days(hall, now) if served_in(db, hall, bundle) else []
+        days = bookable_days(db, hall, now) if served_in(db, hall, bundle) else []
         shown = day if day is not None else (days[0] if days else None)
         if shown is None:
             return days, None, []
@@ -220,18 +223,19 @@ def _book(db: Session, hall_code: str, bundle_code: str, slot_start: datetime,
           identity: Identity, now: datetime, phone: str | None) -> AppointmentView:
     hall = lock_hall(db, hall_by_code(db, hall_code).id)  # serialise bookings of the hall
     bundle = bundle_by_code(db, bundle_code)
+    rules = policy(db, hall)
     slot_start = slot_start.astimezone(UTC)
     day = slot_start.astimezone(ZoneInfo(hall.timezone)).date()
     slot = next((s for s in _day_slots(db, hall, bundle, day, now) if s.start == slot_start), None)
     if slot is None or slot.start <= now:
-        raise SlotUnavailable("该时段不可预约，请选择工作日办公时间内未来7天的半点时段")
+        raise SlotUnavailable(f"该时段不可预约，请选择未来{rules.days_ahead}天内工作日办公时间的半点时段")
     if slot.booked >= slot.capacity:
         raise SlotFull("该时段已约满，请选择其他时段")
     _mark_missed(db, now, identity_hash=identity.id_hash)
     held = db.scalar(select(func.count(Appointment.id)).where(
         Appointment.identity_hash == identity.id_hash, Appointment.status == "booked"))
-    if (held or 0) >= PER_PERSON_LIMIT:
-        raise BookingLimit(f"每人最多同时持有{PER_PERSON_LIMIT}个未办理的预约，请先办理或取消已有预约")
+    if (held or 0) >= rules.per_person_limit:
+        raise BookingLimit(f"每人最多同时持有{rules.per_person_limit}个未办理的预约，请先办理或取消已有预约")
     appointment = Appointment(
         hall_id=hall.id, bundle_id=bundle.id, code=_new_code(db), slot_start=slot.start,
         slot_end=slot.end, status="booked", identity_hash=identity.id_hash,
@@ -261,7 +265,7 @@ def lookup(database: Database, code: str, id_hash: str, now: datetime) -> Appoin
     """The booking, for its holder only (their identity hash must match)."""
     with database.write() as db:
         appointment = _owned(db, code, id_hash)
-        _refresh_missed(appointment, now)
+        _refresh_missed(db, appointment, now)
         return _view(db, appointment)
 
 
@@ -269,7 +273,7 @@ def cancel(database: Database, code: str, id_hash: str, now: datetime) -> Appoin
     """Give the place back; only a booking not yet checked in, missed or cancelled."""
     with database.write() as db:
         appointment = _owned(db, code, id_hash, lock=True)
-        _refresh_missed(appointment, now)
+        _refresh_missed(db, appointment, now)
         if appointment.status != "booked":
             raise NotBooked(f"该预约{STATUS_WORDS[appointment.status]}，不能取消")
         appointment.status = "cancelled"
@@ -290,11 +294,12 @@ class CheckedIn:
 
 def check_in(database: Database, code: str, now: datetime, hall_id: int | None = None,
              id_hash: str | None = None) -> CheckedIn:
-    """Turn a booking into its one ticket, from EARLY_MIN before the slot start to GRACE_MIN after.
+    """Turn a booking into its one ticket, from EARLY_MIN before the slot start to the hall's grace after.
 
     `hall_id` (the kiosk's hall) and `id_hash` (a scanned identity) must match when given.
     """
     missed = False
+    grace = 0
     with database.write() as db:
         appointment = _owned(db, code, id_hash, lock=True) if id_hash else _find(db, code, lock=True)
         if hall_id is not None and appointment.hall_id != hall_id:
@@ -306,13 +311,14 @@ def check_in(database: Database, code: str, now: datetime, hall_id: int | None =
         if now < appointment.slot_start - timedelta(minutes=EARLY_MIN):
             opens = appointment.slot_start.astimezone(ZoneInfo(_hall(db, appointment).timezone))
             raise TooEarly(f"签到时间未到：请于{(opens - timedelta(minutes=EARLY_MIN)):%H:%M}后签到")
-        if now > appointment.slot_start + timedelta(minutes=GRACE_MIN):
+        grace = policy(db, _hall(db, appointment)).grace_min
+        if now > appointment.slot_start + timedelta(minutes=grace):
             appointment.status = "missed"
             missed = True
         else:
             return _issue(db, appointment, now)
     if missed:  # committed above: the miss is counted even though check-in is refused
-        raise TooLate(f"已超过预约时段开始后{GRACE_MIN}分钟，预约已失效，请现场取号")
+        raise TooLate(f"已超过预约时段开始后{grace}分钟，预约已失效，请现场取号")
     raise AssertionError("unreachable")
 
 
@@ -349,22 +355,32 @@ def _issue(db: Session, appointment: Appointment, now: datetime) -> CheckedIn:
 
 # --- missed bookings and the manager's list ------------------------------------------------------
 
-def _refresh_missed(appointment: Appointment, now: datetime) -> None:
-    if appointment.status == "booked" and now > appointment.slot_start + timedelta(minutes=GRACE_MIN):
+def _refresh_missed(db: Session, appointment: Appointment, now: datetime) -> None:
+    grace = policy(db, _hall(db, appointment)).grace_min
+    if appointment.status == "booked" and now > appointment.slot_start + timedelta(minutes=grace):
         appointment.status = "missed"
 
 
 def _mark_missed(db: Session, now: datetime, hall_id: int | None = None,
                  identity_hash: str | None = None) -> int:
-    query = update(Appointment).where(
-        Appointment.status == "booked",
-        Appointment.slot_start < now - timedelta(minutes=GRACE_MIN))
-    if hall_id is not None:
-        query = query.where(Appointment.hall_id == hall_id)
-    if identity_hash is not None:
-        query = query.where(Appointment.identity_hash == identity_hash)
-    result: Any = db.execute(query.values(status="missed"))  # a CursorResult: it has rowcount
-    return int(result.rowcount or 0)
+    """Mark bookings past their hall's start + grace as missed (of one hall, or one person's)."""
+    halls = [db.get_one(Hall, hall_id)] if hall_id is not None else list(db.scalars(select(Hall)))
+    count = 0
+    for hall in halls:
+        query = update(Appointment).where(
+            Appointment.hall_id == hall.id, Appointment.status == "booked",
+            Appointment.slot_start < now - timedelta(minutes=policy(db, hall).grace_min))
+        if identity_hash is not None:
+            query = query.where(Appointment.identity_hash == identity_hash)
+        result: Any = db.execute(query.values(status="missed"))  # a CursorResult: it has rowcount
+        count += int(result.rowcount or 0)
+    return count
+
+
+def hall_policy(database: Database, hall_code: str) -> HallPolicy:
+    """The hall's appointment settings (walk-in share, grace, per-person limit, horizon)."""
+    with database.read() as db:
+        return policy(db, hall_by_code(db, hall_code))
 
 
 def mark_missed(database: Database, hall_code: str, now: datetime) -> int:
@@ -401,4 +417,5 @@ def _view(db: Session, a: Appointment) -> AppointmentView:
         slot_start=a.slot_start, slot_end=a.slot_end, status=a.status, masked_name=a.masked_name,
         late=a.checked_in_at is not None and a.checked_in_at > a.slot_start,
         ticket_number=ticket.number if ticket else None,
-        track_token=ticket.track_token if ticket else None)
+        track_token=ticket.track_token if ticket else None,
+        grace_min=policy(db, _hall(db, a)).grace_min)

@@ -18,6 +18,7 @@ from queue_server.queue.priority import Identity
 from queue_server.services import appointments as svc
 from queue_server.services import calling, tickets
 from queue_server.services.common import hall_by_code
+from queue_server.services.settings import DEFAULT_POLICY
 from queue_server.services.waits import hall_load
 
 from ..conftest import NOW
@@ -27,6 +28,7 @@ MIN = timedelta(minutes=1)
 SLOT = NOW + 30 * MIN  # 10:30 Shanghai on Monday 2026-11-23
 ADULT = "320102199003071239"  # a valid GB 11643 number (the demo's 李华)
 BAD_CHECK = "320102199003071238"
+GRACE = DEFAULT_POLICY.grace_min  # a hall without settings of its own
 
 
 def person(i: int) -> Identity:
@@ -44,7 +46,7 @@ def test_capacity_follows_windows_ranks_and_service_time_on_the_demo_hall(databa
         rate = svc.half_hour_rate(db, hall, "real-estate", now)
     share = sum(eta.rank_weight(w.ranks["real-estate"]) / sum(eta.rank_weight(r) for r in w.ranks.values())
                 for w in load.windows if "real-estate" in w.ranks)
-    assert rate == pytest.approx(share * 30 / load.service_min["real-estate"] * (1 - svc.WALK_IN_SHARE))
+    assert rate == pytest.approx(share * 30 / load.service_min["real-estate"] * (1 - DEFAULT_POLICY.walk_in_share))
     assert rate > 0
     # slots carry the fraction: each day never holds more than floor(n × r) over its n slots
     days, _, slots = svc.list_slots(database, HALL, "real-estate", date(2026, 11, 24), now)
@@ -128,7 +130,7 @@ def test_only_real_future_slots_can_be_booked(database, now):
 
 
 @pytest.mark.parametrize(("offset", "outcome"), [
-    (-16, "too_early"), (-15, "ok"), (0, "ok"), (svc.GRACE_MIN, "ok"), (svc.GRACE_MIN + 1, "too_late")])
+    (-16, "too_early"), (-15, "ok"), (0, "ok"), (GRACE, "ok"), (GRACE + 1, "too_late")])
 def test_check_in_window(database, offset, outcome):
     booked = book(database, start=SLOT)
     at = SLOT + offset * MIN

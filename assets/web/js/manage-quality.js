@@ -1,10 +1,7 @@
-// The manager console's 好差评 sections, beside manage.js (which shows the views and fires "manage:view"):
-// - 差评跟进: the hall's 差评 cases (open / overdue / closed; overdue in red with the days past the
-//   deadline), a case's evaluation and step timeline, and the form for the next step
-//   (核实 → 整改 → 回访 → 办结); who rated is never known here, only whose service it was;
-// - 统计报表: the daily report of a chosen day: KPI tiles, ECharts bars per bundle and per window, the
-//   tables, and Excel/CSV downloads (fetched with the bearer token, saved through an object URL).
-/* global echarts */
+// The manager console's 差评跟进, beside manage/main.js (which shows the views and fires "manage:view"):
+// the hall's 差评 cases (open / overdue / closed; overdue in red with the days past the deadline), a
+// case's evaluation and step timeline, and the form for the next step (核实 → 整改 → 回访 → 办结); who
+// rated is never known here, only whose service it was. The reports are in manage-reports.js.
 import { api as makeApi } from "./api.js";
 import { esc } from "./live.js";
 
@@ -23,7 +20,7 @@ const STEP_HINT = {
 };
 const LEVEL_CLASS = { 1: "tag-red", 2: "tag-amber" };
 
-const state = { view: null, filter: "open", cases: [], selected: null, report: null, charts: {} };
+const state = { view: null, filter: "open", cases: [], selected: null };
 
 // ------------------------------------------------------------------ helpers
 const pad = (n) => String(n).padStart(2, "0");
@@ -35,8 +32,6 @@ const fmtTime = (iso) => {
 const fmtDay = (day) => { const [, m, d] = day.split("-"); return `${Number(m)}月${Number(d)}日`; };
 /** Calendar days from the due day to today (hall-local: the console runs where the hall is). */
 const daysLate = (dueOn) => Math.round((Date.parse(localDay()) - Date.parse(dueOn)) / DAY_MS);
-const num = (v, digits = 1) => (v === null || v === undefined ? "—" : Number(v).toFixed(digits).replace(/\.0$/, ""));
-const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1).replace(/\.0$/, ""));
 
 function toast(message, kind = "info") {
   const box = $("toasts");
@@ -192,159 +187,13 @@ function wireFollowups() {
   $("fu-form").addEventListener("submit", recordStep);
 }
 
-// ================================================================== 统计报表
-function totals(report) {
-  const sum = (key) => report.bundles.reduce((n, b) => n + b[key], 0);
-  // hall-wide percentiles are not in the report: weigh each bundle's by its served count
-  const weighted = (key) => {
-    const rows = report.bundles.filter((b) => b[key] !== null && b.served + b.no_show > 0);
-    const w = rows.reduce((n, b) => n + b.served + b.no_show, 0);
-    return w ? rows.reduce((n, b) => n + b[key] * (b.served + b.no_show), 0) / w : null;
-  };
-  return { issued: sum("issued"), served: sum("served"), noShow: sum("no_show"),
-    p50: weighted("wait_p50_min"), p90: weighted("wait_p90_min") };
-}
-
-function renderTiles(report) {
-  const t = totals(report);
-  $("k-issued").textContent = t.issued;
-  $("k-served").textContent = t.served;
-  $("k-served-sub").textContent = t.issued ? `办结率 ${pct(t.served / t.issued)}%` : "\u00a0";
-  $("k-noshow").textContent = t.issued ? pct(t.noShow / t.issued) : "—";
-  $("k-noshow-sub").textContent = `过号 ${t.noShow} 张`;
-  const r = report.ratings;
-  $("k-good").textContent = pct(r.good_share);
-  $("k-good-sub").textContent = r.count ? `评价 ${r.count} 次 · 差评 ${r.bad} 次` : "当日暂无评价";
-  $("k-wait").textContent = t.p50 === null ? "—" : `${num(t.p50)} / ${num(t.p90)}`;
-  $("k-wait-sub").textContent = "各一件事按叫号量加权";
-}
-
-function renderTables(report) {
-  const bundles = report.bundles.filter((b) => b.issued || b.served || b.no_show);
-  $("rep-bundles").tBodies[0].innerHTML = bundles.map((b) => `<tr data-bundle="${esc(b.code)}">
-      <td><span class="q-prefix">${esc(b.prefix)}</span>${esc(b.name)}</td><td class="r num">${b.issued}</td>
-      <td class="r num">${b.served}</td><td class="r num">${b.no_show}</td>
-      <td class="r num">${num(b.wait_p50_min)}</td><td class="r num">${num(b.wait_p90_min)}</td>
-      <td class="r num">${num(b.service_avg_min)}</td></tr>`).join("")
-    || `<tr><td colspan="7" class="empty">当日没有取号</td></tr>`;
-  const windows = report.windows.filter((w) => w.served);
-  $("rep-windows").tBodies[0].innerHTML = windows.map((w) => `<tr data-window="${w.number}">
-      <td>${w.number}号 ${esc(w.name)}</td><td class="r num">${w.served}</td>
-      <td class="r num">${num(w.busy_min)} 分钟</td><td class="r num">${pct(w.busy_share)}%</td></tr>`).join("")
-    || `<tr><td colspan="4" class="empty">当日没有办结</td></tr>`;
-}
-
-function chart(id) {
-  if (typeof echarts === "undefined") return null;
-  if (!state.charts[id]) state.charts[id] = echarts.init($(id), null, { renderer: "canvas" });
-  return state.charts[id];
-}
-
-const shortName = (name) => String(name || "").replace(/（.*?）|\(.*?\)/g, "").replace(/一件事$/, "");
-const BASE = {
-  textStyle: { fontFamily: "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif" },
-  grid: { left: 48, right: 56, top: 48, bottom: 64 }, tooltip: { trigger: "axis" },
-  legend: { top: 2, left: "center" }, animationDuration: 300,
-};
-
-function renderCharts(report) {
-  const bundles = report.bundles.filter((b) => b.issued || b.served || b.no_show);
-  const bc = chart("rep-bundle-chart");
-  if (bc) {
-    bc.setOption({
-      ...BASE, color: ["#1558c0", "#2e7d32"],
-      xAxis: { type: "category", data: bundles.map((b) => shortName(b.name)),
-        axisLabel: { interval: 0, rotate: bundles.length > 6 ? 30 : 0, width: 90, overflow: "truncate" } },
-      yAxis: { type: "value", name: "张/件", minInterval: 1 },
-      series: [{ name: "取号", type: "bar", data: bundles.map((b) => b.issued), barMaxWidth: 28 },
-        { name: "办结", type: "bar", data: bundles.map((b) => b.served), barMaxWidth: 28 }],
-    }, true);
-  }
-  const windows = report.windows.filter((w) => w.served);
-  const wc = chart("rep-window-chart");
-  if (wc) {
-    wc.setOption({
-      ...BASE, color: ["#2e7d32", "#e59a19"],
-      xAxis: { type: "category", data: windows.map((w) => `${w.number}号`) },
-      yAxis: [{ type: "value", name: "办结", minInterval: 1 },
-        { type: "value", name: "忙碌率", min: 0, max: (v) => Math.max(100, Math.ceil(v.max / 10) * 10),
-          axisLabel: { formatter: "{value}%" }, splitLine: { show: false } }],
-      series: [{ name: "办结", type: "bar", data: windows.map((w) => w.served), barMaxWidth: 28 },
-        { name: "忙碌率", type: "line", yAxisIndex: 1, symbolSize: 7,
-          data: windows.map((w) => (w.busy_share === null ? null : Math.round(w.busy_share * 1000) / 10)),
-          tooltip: { valueFormatter: (v) => (v === null ? "—" : `${v}%`) } }],
-    }, true);
-  }
-}
-
-async function loadReport() {
-  const day = $("rep-date").value || localDay();
-  $("rep-note").textContent = "正在载入…";
-  try {
-    const report = await api.get(`/halls/${encodeURIComponent(HALL)}/reports/daily?date=${day}`);
-    state.report = report;
-    $("rep-note").textContent = `${report.hall_name} · ${report.date} · 开放时间 ${report.opening_hours}`;
-    renderTiles(report);
-    renderTables(report);
-    renderCharts(report);
-    $("view-reports").dataset.loaded = report.date;
-  } catch (e) {
-    $("rep-note").textContent = e.message;
-  }
-}
-
-async function download(format, btn) {
-  const day = $("rep-date").value || localDay();
-  btn.disabled = true;
-  try {
-    const response = await fetch(`/api/v1/halls/${encodeURIComponent(HALL)}/reports/daily?date=${day}&format=${format}`,
-      { headers: { Authorization: `Bearer ${staff.token}` } });
-    if (!response.ok) {
-      const data = await response.json().catch(() => ({}));
-      throw new Error(data.error?.message || `导出失败 (${response.status})`);
-    }
-    const blob = await response.blob();
-    const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = named ? named[1] : `report-${HALL}-${day}.${format}`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  } catch (e) {
-    toast(e.message || "导出失败", "error");
-  } finally {
-    btn.disabled = false;
-  }
-}
-
-function wireReports() {
-  $("rep-date").value = localDay();
-  $("rep-date").addEventListener("change", loadReport);
-  $("rep-refresh").addEventListener("click", loadReport);
-  for (const id of ["rep-xlsx", "rep-csv"]) {
-    $(id).addEventListener("click", (ev) => download(ev.currentTarget.dataset.format, ev.currentTarget));
-  }
-  window.addEventListener("resize", () => { for (const c of Object.values(state.charts)) c.resize(); });
-}
-
 // ================================================================== views
 function onView(view) {
   state.view = view;
   if (view === "followup") loadCases();
-  if (view === "reports") {
-    // the charts are sized when their section is visible
-    requestAnimationFrame(() => {
-      for (const c of Object.values(state.charts)) c.resize();
-      loadReport();
-    });
-  }
 }
 
 wireFollowups();
-wireReports();
 document.addEventListener("manage:view", (ev) => onView(ev.detail));
-if (["followup", "reports"].includes(document.body.dataset.view)) onView(document.body.dataset.view);
+if (document.body.dataset.view === "followup") onView("followup");
 loadOpenCount();
