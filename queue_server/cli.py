@@ -136,10 +136,12 @@ from hardware.cli import hw  # noqa: E402 - command groups live beside their cod
 
 from .bench_cli import bench  # noqa: E402
 from .sfm_cli import sfm  # noqa: E402
+from .simulate.cli import simulate_day  # noqa: E402
 
 main.add_command(sfm)
 main.add_command(hw)
 main.add_command(bench)
+main.add_command(simulate_day)
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,7 @@
 """Database rows (SQLAlchemy 2.0 typed models); the schema ships as Alembic revisions."""
 
+from .advice import AllocationAdvice
+from .assist import AssistRequest, AssistStep
 from .audit import AuditLog
 from .base import Base
 from .catalogue import (
@@ -20,18 +22,23 @@ from .service import (
     Evaluation,
     Followup,
     FollowupStep,
+    HallDay,
     HallServiceSetting,
     Outbox,
+    SurgeThreshold,
 )
 from .staff import Device, Staff
 from .ticket import Appointment, Ticket, TicketCounter, TicketEvent
 
 __all__ = [
     "Allocation",
+    "AllocationAdvice",
     "Application",
     "ApplicationCounter",
     "ApplicationStep",
     "Appointment",
+    "AssistRequest",
+    "AssistStep",
     "AuditLog",
     "Base",
     "Bundle",
@@ -44,12 +51,14 @@ __all__ = [
     "FollowupStep",
     "FormField",
     "Hall",
+    "HallDay",
     "HallServiceSetting",
     "Material",
     "MaterialMatter",
     "Matter",
     "Outbox",
     "Staff",
+    "SurgeThreshold",
     "Ticket",
     "TicketCounter",
     "TicketEvent",
