@@ -23,7 +23,9 @@ bp = Blueprint("display", __name__, template_folder="templates")
 NUMBER = re.compile(r"^[A-Z][0-9]{3,4}$")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 VENDOR = {"socket.io.min.js": WEB / "node_modules" / "socket.io-client" / "dist",
-          "echarts.min.js": WEB / "node_modules" / "echarts" / "dist"}
+          "echarts.min.js": WEB / "node_modules" / "echarts" / "dist",
+          "modern.json": WEB / "node_modules" / "@pinyin-pro" / "data" / "json",
+          "index.js": WEB / "node_modules" / "pinyin-pro" / "dist"}  # pinyin-pro's UMD build
 
 
 def _voice() -> Voice:

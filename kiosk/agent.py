@@ -25,6 +25,7 @@ from flask import Flask, Response, redirect, render_template, request, stream_wi
 from flask.typing import ResponseReturnValue
 
 from .devices import Devices
+from .printing import register_printing
 from .server_client import ServerClient
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IDLE_SECONDS = 90  # the UI wipes what a citizen entered after this long without a touch
 PROXIED = ("GET", "POST", "PUT")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+LANES = {"elderly": "老年人优先", "disabled": "残疾人优先", "appointment": "预约优先"}  # printed, in Chinese
 
 
 @dataclass
@@ -100,16 +102,21 @@ class Agent:
 
     # --- identification ------------------------------------------------------------------------
 
-    def identify(self, body: dict[str, Any], how: str) -> None:
+    def identify(self, body: dict[str, Any], how: str, card: dict[str, str] | None = None) -> None:
+        """Verify on the server; the UI gets the masked name, the token and, from an ID card that
+        the server accepted, the card's text fields for the form (never the ID number in clear)."""
         reply = self.server.request("POST", "/identify", body)
         if reply.status == 200:
             ident = reply.body
-            self.hub.publish({"type": "identified", "via": how, "masked_name": ident["masked_name"],
-                              "masked_id": ident["masked_id"], "priority": ident["priority"],
-                              "age": ident["age"], "identity_token": ident["identity_token"]})
+            event = {"type": "identified", "via": how, "masked_name": ident["masked_name"],
+                     "masked_id": ident["masked_id"], "priority": ident["priority"],
+                     "age": ident["age"], "identity_token": ident["identity_token"]}
+            if card:
+                event["card"] = card
+            self.hub.publish(event)
             return
         error = (reply.body or {}).get("error", {}) if isinstance(reply.body, dict) else {}
-        if reply.status == 503:
+        if reply.status == 503 and error.get("code") == "server_unreachable":  # not sfm_unavailable
             self.fault("server", "server_unreachable", error.get("message", ""))
         self.hub.publish({"type": "identify_failed", "via": how,
                           "code": error.get("code", "error"),
@@ -161,7 +168,8 @@ class Agent:
                 continue
             self.identify({"kind": "idcard", "card": {
                 "name": card.name, "id_number": card.id_number,
-                "birth_date": card.birth_date.strftime("%Y%m%d"), "sex": card.sex}}, "idcard")
+                "birth_date": card.birth_date.strftime("%Y%m%d"), "sex": card.sex}}, "idcard",
+                card=form_fields(card))
 
     def start(self) -> None:
         for loop in (self.qr_loop, self.card_loop):
@@ -191,12 +199,18 @@ class Agent:
                 people_ahead=ticket.get("people_ahead") or 0, wait_min=ticket.get("wait_min"),
                 taken_at=datetime.fromisoformat(ticket["taken_at"]),
                 track_url=f"{self.config.server.rstrip('/')}/t/{ticket['track_token']}",
-                lane=None if ticket.get("priority") in (None, "none") else ticket["priority"]))
+                lane=LANES.get(str(ticket.get("priority")))))
         except PrinterError as e:
             self.fault("printer", e.code, "打印失败", str(e))
             return {"printed": False, "message": "打印失败，号票已生效，请拍下屏幕上的号码和二维码"}
         self._set_state("printer", True)
         return {"printed": True, "status": status.state.value, "message": status.message}
+
+
+def form_fields(card: Any) -> dict[str, str]:
+    """What the card gives the merged form, for this transaction's page only (the UI wipes it)."""
+    return {"name": card.name, "sex": card.sex, "nation": card.nation,
+            "birth_date": card.birth_date.isoformat(), "address": card.address}
 
 
 def create_agent_app(agent: Agent) -> Flask:
@@ -302,6 +316,20 @@ def create_agent_app(agent: Agent) -> Flask:
         except (VoiceUnavailable, ValueError) as e:
             return {"error": {"code": "voice_unavailable", "message": str(e)}}, 503
         return Response(wav, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/static/vendor/<name>")
+    def vendor(name: str) -> ResponseReturnValue:
+        """The server's allow-list of npm browser files (display/pages.py), served offline here too."""
+        from flask import send_from_directory
+
+        from display.pages import VENDOR
+
+        folder = VENDOR.get(name)
+        if folder is None:
+            return {"error": {"code": "not_found", "message": "没有该文件"}}, 404
+        return send_from_directory(folder, name, max_age=3600)
+
+    register_printing(app, agent)
 
     @app.get("/agent/ready")
     def ready() -> ResponseReturnValue:

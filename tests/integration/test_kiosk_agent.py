@@ -121,3 +121,48 @@ def test_agent_answers_only_its_own_terminal(tmp_path):
     assert client.get("/agent/ready", headers={"Host": "127.0.0.1:8765"}).status_code == 200
     refused = client.get("/agent/events", headers={"Host": "rebind.example:8765"})
     assert refused.status_code == 403
+
+
+def test_card_fields_reach_the_page_but_never_the_id_number(agent_client):
+    agent, client = agent_client
+    got = {}
+    t = threading.Thread(target=lambda: got.update(collect(agent, "identified")))
+    t.start()
+    time.sleep(0.2)
+    assert client.post("/agent/sim/card", json={"who": "adult"}).status_code == 200
+    t.join(15)
+    assert got["card"] == {"name": "张三", "sex": "男", "nation": "汉族", "birth_date": "1990-03-07",
+                           "address": "江苏省南京市玄武区北京东路41号"}
+    assert "320102199003071239" not in json.dumps(got, ensure_ascii=False)
+
+
+def test_notice_and_receipt_print_from_the_servers_data(agent_client):
+    agent, client = agent_client
+    printed = client.post("/agent/print/notice", json={"bundle": "newborn", "hall_name": "示范市政务服务中心"})
+    assert printed.status_code == 200 and printed.get_json()["printed"] is True
+    texts = agent.devices.printer.documents[-1].texts()
+    assert "一次告知单" in texts and "示范市政务服务中心" in texts
+    assert any("出生医学证明" in t for t in texts), texts
+    # bad input: 4xx with a readable error, never a 500
+    assert client.post("/agent/print/notice", json={"bundle": "../x"}).status_code == 400
+    assert client.post("/agent/print/notice", data="nope").status_code == 400
+    assert client.post("/agent/print/notice", json={"bundle": "no-such-bundle"}).status_code == 404
+    assert client.post("/agent/print/receipt", json={"application": "SQ1"}).status_code == 400
+    r = client.post("/agent/print/receipt", json={"application": "SQ20261123-0001", "identity_token": "forged"})
+    assert 400 <= r.status_code < 500 and r.get_json()["error"]["message"]
+    # paper out: refused before printing, said plainly, logged for the technician
+    agent.devices.printer.condition = "paper_out"
+    out = client.post("/agent/print/notice", json={"bundle": "newborn"}).get_json()
+    assert out["printed"] is False and "缺纸" in out["message"] and "告知内容" in out["message"]
+    assert "paper_out" in (agent.config.instance / "kiosk-faults.log").read_text(encoding="utf-8")
+
+
+def test_pinyin_dictionaries_are_served_offline(agent_client):
+    _, client = agent_client
+    r = client.get("/static/vendor/modern.json")
+    assert r.status_code == 200 and "一下" in r.get_data(as_text=True)[:2000]
+    r.close()
+    r = client.get("/static/vendor/index.js")  # pinyin-pro's UMD build
+    assert r.status_code == 200 and b"pinyinPro" in r.get_data()
+    r.close()
+    assert client.get("/static/vendor/nope.js").status_code == 404

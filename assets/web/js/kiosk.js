@@ -8,8 +8,12 @@
 import { api as makeApi } from "./api.js";
 import { clock, esc } from "./live.js";
 import { priorityLabel, waitRange } from "./waits.js";
-import { initCitizen, openForm, openNotice, openProgress, openRating, ratingScan, wipeCitizen } from "./kiosk/citizen.js";
+import { initCitizen, openForm, openNotice, openProgress, openRating, progressScan, ratingScan, wipeCitizen } from "./kiosk/citizen.js";
 import { closePad } from "./kiosk/pad.js";
+import { checkinScan, initCheckin, openCheckin, wipeCheckin } from "./kiosk/checkin.js";
+import { closeKeyboard, initKeyboard } from "./kiosk/keyboard.js";
+import { initAssist, openAssist, wipeAssist } from "./kiosk/assist.js";
+import { loadIme } from "./kiosk/ime.js";
 
 const TOKEN_KEY = "govhall.kiosk.token";
 const RETRIES = 3;                // network errors only; the same key each time
@@ -228,8 +232,9 @@ async function take() {
 }
 
 // ------------------------------------------------------------------ the ticket
-function showTicket(ticket) {
+function showTicket(ticket, head = "取号成功") {
   state.ticket = ticket;
+  $("t-head").textContent = head;
   $("t-number").textContent = ticket.number;
   const label = priorityLabel(ticket.priority);
   $("t-bundle").innerHTML = `${esc(ticket.bundle_name || state.chosen?.name || ticket.bundle)}`
@@ -389,6 +394,8 @@ const PROMPTS = {
   form: "请核对并填写表格，身份信息已自动填写",
   receipt: "申请已提交，请记下申请编号",
   progress: "请输入申请编号后按查询",
+  checkin: "请输入预约码，或扫描手机上的预约二维码",
+  assist: "请选择帮办或代办，然后按呼叫工作人员",
   rate: "请为本次服务评价",
 };
 
@@ -451,6 +458,9 @@ function wipe() {
   clearTimeout(privacyTimer);
   $("timeout").hidden = true;
   closePad();
+  closeKeyboard();
+  wipeCheckin();
+  wipeAssist();
   state.identity = null;
   state.session = {};
   state.notice = null;
@@ -492,7 +502,7 @@ function identified(ev) {
   if (["ticket", "receipt"].includes($("app").dataset.screen)) finish(); // a new person: the last one's data goes
   wipe();
   state.identity = { masked_name: ev.masked_name, masked_id: ev.masked_id, priority: ev.priority, age: ev.age,
-    identity_token: ev.identity_token, via: ev.via };
+    identity_token: ev.identity_token, via: ev.via, card: ev.card || null }; // card: this transaction only
   identMsg("", "");
   openMenu();
 }
@@ -520,6 +530,8 @@ function menuAct(act) {
     show("bundles");
     loadBundles();
   } else if (act === "progress") openProgress();
+  else if (act === "checkin") openCheckin();
+  else if (act === "assist") openAssist();
   else if (act === "rate") {
     const a = state.session.application;
     openRating(a && state.identity ? { application: a.number, identity_token: a.identity_token } : null,
@@ -548,7 +560,9 @@ function onEvent(ev) {
     speak(ev.message);
   } else if (ev.type === "device") onDevice(ev.device, ev.ok, ev.message);
   else if (ev.type === "qr") {
-    if (!ratingScan(ev.text)) identMsg(`<b>无法识别此二维码</b><span>请扫描苏服码或号票上的二维码</span>`, "error", 6000);
+    if (progressScan(ev.text)) {
+      if (!state.identity) identMsg(`<b>请先扫苏服码或刷身份证</b><span>再扫回执上的二维码，即可查询办理进度</span>`, "error", 8000);
+    } else if (!checkinScan(ev.text) && !ratingScan(ev.text)) identMsg(`<b>无法识别此二维码</b><span>请扫描苏服码、预约二维码或号票上的二维码</span>`, "error", 6000);
   }
 }
 
@@ -580,6 +594,7 @@ async function bootAgent() {
   await Promise.all([loadHall(), loadBundles()]);
   if (["loading", "ident"].includes($("app").dataset.screen)) show("ident");
   document.body.dataset.ready = "1";
+  setTimeout(() => loadIme().catch(() => { /* the keyboard tries again when opened */ }), 2000); // ~0.5 s, once
 }
 
 function wireAgent() {
@@ -594,6 +609,11 @@ function wireAgent() {
   document.addEventListener("pointerdown", () => { if ($("timeout").hidden) armPrivacy(); }, true);
   initCitizen({ AGENT, state, show, speak, call: (m, p, b, h) => api.call(m, p, b, h), done: finish,
     takeFor: (code) => { state.purpose = "ticket"; loadBundles().then(() => choose(code)); } });
+  initKeyboard();
+  initCheckin({ state, show, speak, call: (m, p, b, h) => api.call(m, p, b, h), done: finish,
+    showTicket: (ticket, head) => { state.chosen = null; showTicket(ticket, head); },
+    takeAny: () => { openMenu(); menuAct("ticket"); }, back: openMenu });
+  initAssist({ state, show, speak, call: (m, p, b, h) => api.call(m, p, b, h), done: finish, back: openMenu });
   connectEvents();
 }
 

@@ -2,11 +2,14 @@
 // 进度查询 and 好差评. Everything personal lives in ctx.state.identity / ctx.state.session and in
 // the DOM of these screens; wipe() empties both (after a transaction or the idle timeout).
 import { esc } from "../live.js";
+import { openKeyboard } from "./keyboard.js";
 import { KINDS, openPad, shown } from "./pad.js";
 
 const $ = (id) => document.getElementById(id);
 const FORM = { original: "原件", copy: "复印件", electronic: "电子证照" };
-const VERIFIED = { name: "姓名", id_number: "身份号码", birth_date: "出生日期" };
+const VERIFIED = { name: "姓名", id_number: "身份号码", birth_date: "出生日期" }; // the server vouches for these
+const FROM_CARD = ["sex", "nation", "address"]; // read from the ID card, sent with the form, still editable
+const TYPED = ["text", "address"]; // typed on the pinyin keyboard
 // faces drawn, not emoji: a kiosk's fonts may lack them. Mouth curve per level (5 broad smile … 1 deep frown).
 const MOUTH = { 5: "M20 38q12 14 24 0", 4: "M21 40q11 8 22 0", 3: "M21 42h22", 2: "M21 45q11-8 22 0", 1: "M20 47q12-13 24 0" };
 const face = (level) => `<svg viewBox="0 0 64 64" aria-hidden="true"><circle cx="32" cy="32" r="29" fill="currentColor" opacity=".16"/>`
@@ -24,7 +27,7 @@ const days = (n) => (n === null || n === undefined ? null : n === 0 ? "即办（
 export async function openNotice(code) {
   $("n-body").innerHTML = `<p class="k-lead">正在读取…</p>`;
   $("n-form").hidden = !ctx.state.identity;
-  $("n-print").hidden = ctx.AGENT; // the agent has no A4 printer; the server's demo page may print
+  $("n-print-status").hidden = true;
   ctx.show("notice");
   try {
     const n = await ctx.call("GET", `/bundles/${encodeURIComponent(code)}`);
@@ -68,7 +71,7 @@ export async function openForm(code) {
   ctx.show("form");
   try {
     const notice = ctx.state.notice?.code === code ? ctx.state.notice : await ctx.call("GET", `/bundles/${encodeURIComponent(code)}`);
-    form = { bundle: code, notice, values: {}, delivery: "window", address: "", phone: "", materials: {} };
+    form = { bundle: code, notice, values: prefill(notice.form), delivery: "window", address: "", phone: "", materials: {} };
     $("f-title").textContent = notice.name;
     renderForm();
   } catch (e) {
@@ -76,11 +79,26 @@ export async function openForm(code) {
   }
 }
 
+/** The fields the ID card read for this transaction gives the form (sex, nation, address). */
+function prefill(fields) {
+  const card = ctx.state.identity?.card;
+  const values = {};
+  if (!card) return values;
+  for (const f of fields) {
+    const v = FROM_CARD.includes(f.identity) ? card[f.identity] : "";
+    if (v && (f.type !== "select" || (f.options || []).includes(v))) values[f.key] = v;
+  }
+  return values;
+}
+
+const fromCard = (f) => FROM_CARD.includes(f.identity) && Boolean(ctx.state.identity?.card?.[f.identity])
+  && form.values[f.key] === ctx.state.identity.card[f.identity];
+
 function identityValue(f) {
   const who = ctx.state.identity;
-  if (f.identity === "name") return who.masked_name;
+  if (f.identity === "name") return who.card?.name || who.masked_name;
   if (f.identity === "id_number") return who.masked_id;
-  return `已核验（${who.age}岁）`;
+  return who.card?.birth_date || `已核验（${who.age}岁）`;
 }
 
 function fieldHtml(f) {
@@ -88,21 +106,25 @@ function fieldHtml(f) {
     return `<div class="f-row f-auto" data-key="${esc(f.key)}"><label>${esc(f.label)}</label>`
       + `<div class="f-value"><span class="num">${esc(identityValue(f))}</span><em>已自动填写</em></div></div>`;
   }
-  const req = f.required ? `<i class="f-req">必填</i>` : `<i class="f-opt">选填</i>`;
+  const req = (f.required ? `<i class="f-req">必填</i>` : `<i class="f-opt">选填</i>`)
+    + (fromCard(f) ? `<em class="f-card">已从身份证填写</em>` : "");
   if (f.type === "select") {
     const opts = (f.options || []).map((o) => `<button type="button" class="f-opt-btn${form.values[f.key] === o ? " on" : ""}" data-key="${esc(f.key)}" data-v="${esc(o)}">${esc(o)}</button>`).join("");
     return `<div class="f-row" data-key="${esc(f.key)}" data-type="select"><label>${esc(f.label)}${req}</label><div class="f-opts">${opts}</div></div>`;
   }
   const v = form.values[f.key] || "";
-  return `<div class="f-row" data-key="${esc(f.key)}" data-type="${esc(f.type)}"><label>${esc(f.label)}${req}</label>`
+  return `<div class="f-row${fromCard(f) ? " f-prefilled" : ""}" data-key="${esc(f.key)}" data-type="${esc(f.type)}"><label>${esc(f.label)}${req}</label>`
     + `<button type="button" class="k-input num f-edit" data-key="${esc(f.key)}" data-placeholder="点此填写">${esc(v)}</button></div>`;
 }
 
 function renderForm() {
   const fields = form.notice.form;
-  const auto = fields.filter((f) => VERIFIED[f.identity]).length;
-  $("f-fill").innerHTML = `已自动填写 <b class="num">${auto}/${fields.length}</b> 项（${Math.round((100 * auto) / Math.max(1, fields.length))}%）`
-    + `<span>身份信息来自${ctx.state.identity.via === "sfm" ? "苏服码" : "身份证"}核验，不可修改</span>`;
+  const auto = fields.filter((f) => VERIFIED[f.identity] || fromCard(f)).length;
+  const $fill = $("f-fill");
+  $fill.innerHTML = `已自动填写 <b class="num">${auto}/${fields.length}</b> 项（${Math.round((100 * auto) / Math.max(1, fields.length))}%）`
+    + `<span>身份信息来自${ctx.state.identity.via === "sfm" ? "苏服码" : "身份证"}核验${ctx.state.identity.card ? "；性别、民族、住址可修改" : "，不可修改"}</span>`;
+  $fill.dataset.auto = String(auto);
+  $fill.dataset.total = String(fields.length);
   const mats = form.notice.materials.filter((m) => !m.exempt).map((m) => {
     const ways = [["bring", "现场提交"], ...(m.tolerated ? [["tolerated", "容缺受理"]] : []), ...(m.promise_allowed ? [["promise", "告知承诺"]] : [])];
     const pick = form.materials[m.code] || "bring";
@@ -125,7 +147,9 @@ async function editField(key) {
   const f = form.notice.form.find((x) => x.key === key);
   const [label, kind] = special || [f.label, KINDS[f.type] ? f.type : "text"];
   const old = special ? form[key.slice(1)] : form.values[key] || "";
-  const value = await openPad({ label, kind, value: old });
+  const value = TYPED.includes(kind)
+    ? await openKeyboard({ label, value: old, max: KINDS[kind][1] })
+    : await openPad({ label, kind, value: old });
   if (value === null || !form) return;
   if (special) form[key.slice(1)] = value;
   else form.values[key] = value;
@@ -180,17 +204,67 @@ function showReceipt(app) {
     + `<p><span>领取方式</span><b>${app.delivery === "post" ? "免费邮寄（寄出时短信通知）" : "统一出件窗口领取（结果出来后短信通知）"}</b></p>`
     + `<p class="k-legend">凭申请编号和本人身份证或苏服码，可在本机“进度查询”随时查看</p>`;
   ctx.show("receipt");
+  if (ctx.AGENT) printReceipt();
+}
+
+/** Print through the agent; when the printer cannot, `el` says so and the screen keeps the content. */
+async function agentPrint(path, body, el, doing, done, what) {
+  el.className = "k-print";
+  el.textContent = doing;
+  el.hidden = false;
+  let out;
+  try {
+    const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    out = await r.json();
+  } catch {
+    out = { printed: false };
+  }
+  if (out.printed) {
+    el.textContent = done;
+    el.classList.add("ok");
+  } else {
+    el.textContent = out.message || out.error?.message || `未能打印，请拍下屏幕上的${what}`;
+    el.classList.add("warn");
+    ctx.speak(`未能打印，请拍下屏幕上的${what}`);
+  }
+  return Boolean(out.printed);
+}
+
+async function printReceipt() {
+  const a = ctx.state.session.application;
+  if (!a) return;
+  $("r-reprint").hidden = true;
+  const ok = await agentPrint("/agent/print/receipt", { application: a.number, identity_token: a.identity_token },
+    $("r-print"), "正在打印受理回执…", "受理回执已打印，请从出票口取走", "申请编号");
+  if (ctx.state.session.application === a) $("r-reprint").hidden = ok;
+}
+
+function printNotice() {
+  const n = ctx.state.notice;
+  if (!n) return;
+  if (!ctx.AGENT) { window.print(); return; }
+  agentPrint("/agent/print/notice", { bundle: n.code, hall_name: ctx.state.hallName }, $("n-print-status"),
+    "正在打印告知单…", "告知单已打印，请从出票口取走", "告知内容");
 }
 
 // ------------------------------------------------------------------ 进度查询
 let appno = "";
 
-export function openProgress() {
-  appno = "";
-  $("p-number").textContent = "";
+export function openProgress(number = "") {
+  appno = number;
+  $("p-number").textContent = number;
   $("p-result").innerHTML = "";
   setStatus("p-status", "");
   ctx.show("progress");
+  if (number) queryProgress();
+}
+
+/** A scanned receipt QR (it holds the application number): query it for the identified person. */
+export function progressScan(text) {
+  const number = String(text || "").trim().toUpperCase();
+  if (!/^SQ\d{8}-\d{4,5}$/.test(number)) return false;
+  if (ctx.state.identity) openProgress(number);
+  return true;
 }
 
 async function queryProgress() {
@@ -287,6 +361,8 @@ export function wipeCitizen() {
   appno = "";
   for (const id of ["f-body", "f-fill", "r-number", "r-lines", "p-result", "p-number", "rt-levels", "rt-reasons", "n-body"]) $(id).innerHTML = "";
   for (const id of ["f-status", "p-status", "rt-status"]) setStatus(id, "");
+  for (const id of ["r-print", "n-print-status"]) { $(id).hidden = true; $(id).textContent = ""; }
+  $("r-reprint").hidden = true;
 }
 
 export function initCitizen(context) {
@@ -308,5 +384,6 @@ export function initCitizen(context) {
   });
   $("n-take").addEventListener("click", () => ctx.takeFor(ctx.state.notice?.code));
   $("n-form").addEventListener("click", () => openForm(ctx.state.notice?.code));
-  $("n-print").addEventListener("click", () => window.print());
+  $("n-print").addEventListener("click", printNotice);
+  $("r-reprint").addEventListener("click", printReceipt);
 }
