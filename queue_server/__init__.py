@@ -39,9 +39,15 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
         MAX_CONTENT_LENGTH=1 << 20,
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage or settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: the same limits, counted per process
         SERVERS=[{"url": "/", "description": "this server"}],
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     errors.register(app)
 
     @app.before_request
@@ -59,10 +65,11 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     for bp in blueprints():
         csrf.exempt(bp)  # the API takes bearer tokens only, never cookies: no CSRF to forge
         app.register_blueprint(bp)
+    from display.assist import bp as assist_page_bp
     from display.pages import bp as display_bp
     from kiosk.web import bp as kiosk_bp
 
-    for bp in (display_bp, consoles_bp, kiosk_bp):
+    for bp in (display_bp, consoles_bp, kiosk_bp, assist_page_bp):
         app.register_blueprint(bp)
     if settings.demo_sfm_key is not None:
         from .demo_pages import bp as demo_bp
@@ -76,6 +83,13 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         with app.app_context():
             limiter.reset()  # in-process counts belong to this app alone
+    from .services.waits import CACHE
+
+    CACHE.ttl_s = settings.load_cache_s
+    from .auth import PRINCIPALS
+
+    PRINCIPALS.ttl_s = settings.auth_cache_s
+    PRINCIPALS.clear()
     sio = _socketio(app, settings)
     sio.on_namespace(HallNamespace(rt))
     rt.publisher = make_publisher(rt, sio)

@@ -60,5 +60,21 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     sio.start_background_task(rollover_loop)
     log.info("govhall serving on http://%s:%s (async mode %s)", host, port, sio.async_mode)
-    sio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-            log_output=False)
+    sio.run(app, host=host, port=port, use_reloader=False, log_output=False,
+            **server_options(sio.async_mode))
+
+
+# eventlet's WSGI server silently stops accepting past 1,024 connections unless told otherwise
+EVENTLET_MAX_CONNECTIONS = 20_000
+
+
+def server_options(async_mode: str) -> dict[str, object]:
+    """What the WSGI server of each async mode needs: gevent and eventlet run their production servers
+    (the standard library must already be patched: `queue_server.launch` does it); threading runs
+    werkzeug's development server, for the demo and tests only."""
+    if async_mode == "eventlet":
+        return {"max_size": EVENTLET_MAX_CONNECTIONS}
+    if async_mode == "threading":
+        log.warning("threading mode runs werkzeug's development server; use gevent in production")
+        return {"allow_unsafe_werkzeug": True}
+    return {}

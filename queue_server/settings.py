@@ -26,6 +26,16 @@ class Settings:
     login_rate_limit: str = "5/minute;30/hour"  # failed logins per username
     public_rate_limit: str = "600/minute"  # public reads per address (phones, screens)
     rate_limit_storage: str | None = None  # default: redis_url when set, else memory
+    # Screens get the refreshed queue at most this often per hall (0: at once, in the request)
+    publish_coalesce_ms: int = 500
+    # Windows, allocations and service times read at most this often per hall for wait estimates
+    load_cache_s: float = 2.0
+    # Who a bearer token names is re-read at most this often (a revocation made on another server
+    # process takes effect within it; on this process at once)
+    auth_cache_s: float = 5.0
+    # Proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are trusted, so per-address limits
+    # count the phone, not nginx
+    trusted_proxies: int = 0
     secret_key_from_env: bool = False
     demo_sfm_key: Path | None = None  # the demo's issuer key: enables the phone page /demo/sfm
     sfm_trust_path: Path | None = None  # trusted 苏服码 issuers (<kid>.pub, <kid>.seal); default instance/sfm
@@ -34,10 +44,12 @@ class Settings:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
         """Settings from GOVHALL_DATABASE_URL, GOVHALL_REDIS_URL, GOVHALL_SECRET_KEY, …; overrides win."""
         values: dict[str, Any] = {}
-        for name in cls.__dataclass_fields__:
+        for name, spec in cls.__dataclass_fields__.items():
             raw = env.get(f"GOVHALL_{name.upper()}")
             if raw:
-                values[name] = Path(raw) if name in PATHS else raw
+                kind = type(spec.default)
+                values[name] = (Path(raw) if name in PATHS
+                                else kind(raw) if kind in (int, float) else raw)
         values["secret_key_from_env"] = "secret_key" in values
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

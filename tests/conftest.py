@@ -138,8 +138,10 @@ TEST_SECRET = "test-secret-key-not-for-production"
 def settings(sqlite_db: Database, tmp_path: Path):
     from queue_server.settings import Settings
 
+    # In-process tests read what a request changed at once: no coalescing, no cached estimates
+    # (the real server processes of LiveServer run with the defaults)
     return Settings(database_url=sqlite_db.url, secret_key=TEST_SECRET, instance_path=tmp_path,
-                    async_mode="threading")
+                    async_mode="threading", publish_coalesce_ms=0, load_cache_s=0)
 
 
 @pytest.fixture
@@ -188,9 +190,9 @@ class LiveServer:
     """`govhall serve` in its own process on a free port, restartable on the same database."""
 
     def __init__(self, database_url: str, instance: Path, redis_url: str | None = None,
-                 channel: str = "govhall-test") -> None:
+                 channel: str = "govhall-test", async_mode: str | None = None) -> None:
         self.database_url, self.instance, self.redis_url = database_url, instance, redis_url
-        self.channel = channel
+        self.channel, self.async_mode = channel, async_mode
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -199,10 +201,12 @@ class LiveServer:
         env = {**os.environ, "GOVHALL_SECRET_KEY": TEST_SECRET,
                "GOVHALL_INSTANCE_PATH": str(self.instance), "PYTHONUNBUFFERED": "1",
                "GOVHALL_REDIS_CHANNEL": self.channel}
-        args = [sys.executable, "-m", "queue_server.cli", "serve", "--port", str(self.port),
+        args = [sys.executable, "-m", "queue_server.launch", "serve", "--port", str(self.port),
                 "--database-url", self.database_url]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
+        if self.async_mode:
+            args += ["--async-mode", self.async_mode]
         self.log_path = self.instance / f"server-{self.port}.log"
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)

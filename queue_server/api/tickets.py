@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from .. import identity_tokens
-from ..auth import auth, check_hall, check_hall_code, current
+from ..auth import auth, check_hall, current
 from ..limits import limiter, per_principal, per_track_token
 from ..models import Ticket
 from ..queue.errors import NotFound
@@ -32,7 +32,6 @@ bp = APIBlueprint("tickets", __name__, url_prefix="/api/v1", tag="Tickets")
 def take(hall: str, body: dict[str, Any], headers: dict[str, Any]) -> Any:
     rt = runtime()
     who = current()
-    check_hall_code(hall)
     identity = (identity_tokens.verify(rt.settings.secret_key, body["identity_token"])
                 if body.get("identity_token") else None)
     issued = tickets.take_ticket(
@@ -40,6 +39,7 @@ def take(hall: str, body: dict[str, Any], headers: dict[str, Any]) -> Any:
         idempotency_key=headers.get("idempotency_key"),
         source="kiosk" if who.kind == "device" else "staff",
         device_id=who.id if who.kind == "device" else None,
+        check_hall=lambda hall_id: check_hall(who, hall_id),
     )
     rt.publish(issued.events)
     if not issued.created:

@@ -51,6 +51,22 @@ def servers_for(bundle: str, windows: Sequence[WindowLoad], waiting: Mapping[str
     return total
 
 
+def servers_all(windows: Sequence[WindowLoad], waiting: Mapping[str, int]) -> dict[str, float]:
+    """`servers_for` of every bundle some window serves, in one pass over the windows.
+
+    Per window the weighted demand of all its bundles is summed once; a bundle's share then only
+    swaps its own term (an empty line still counts as one, as in `servers_for`).
+    """
+    total: dict[str, float] = {}
+    for w in windows:
+        weights = [(b, rank_weight(r), waiting.get(b, 0)) for b, r in w.ranks.items()]
+        base = sum(weight * n for _, weight, n in weights)
+        for b, weight, n in weights:
+            own = weight * max(n, 1)
+            total[b] = total.get(b, 0.0) + own / (base - weight * n + own)
+    return total
+
+
 def wait_minutes(ahead: int, service_min: float, servers: float, idle_windows: int = 0) -> int | None:
     """Minutes until a ticket with `ahead` people before it is called; None if no window serves it."""
     if servers <= 0:

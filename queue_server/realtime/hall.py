@@ -9,28 +9,35 @@ call made on one process reaches screens connected to another.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, SocketIO, emit, join_room, leave_room
+from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room, leave_room
+from sqlalchemy import select
 
 from .. import clock
 from ..auth import principal_from_token
 from ..events import Event, QueueUpdated, TicketCalled, WindowUpdated
-from ..models import Window
+from ..models import Hall, Window
 from ..queue.errors import QueueError
 from ..runtime import Runtime
+from ..services import waits
+from ..services.alerts import alerts_payload
 from ..services.common import hall_by_code
 from ..services.snapshot import (
     hall_snapshot,
     manager_snapshot,
     window_snapshot,
 )
-from ..services.waits import hall_waits
+from ..services.waits import halls_waits
+from . import assist
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/hall"
+TOKEN_RECHECK_S = 30.0  # how often a staff screen's token is verified again
 
 socketio = SocketIO()
 
@@ -40,20 +47,28 @@ class HallNamespace(Namespace):
         super().__init__(NAMESPACE)
         self.rt = rt
         self.managers: dict[str, int] = {}  # sid -> staff hall id, for manager screens
+        self.assist_staff: dict[str, int] = {}  # sid -> staff hall id (-1 any), for the assist screen
+        self.tokens: dict[str, tuple[str, float]] = {}  # sid -> (staff token, when last checked)
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
         if token:
+            self.tokens[request.sid] = (str(token), time.monotonic())  # type: ignore[attr-defined]
             with self.rt.database.read() as db:
                 principal = principal_from_token(db, str(token), clock.now())
             if principal is not None and principal.role in ("manager", "admin"):
                 self.managers[request.sid] = principal.hall_id or 0  # type: ignore[attr-defined]
                 if principal.role == "admin":
                     self.managers[request.sid] = -1
+            scope = assist.staff_scope(principal.role, principal.hall_id) if principal else None
+            if scope is not None:
+                self.assist_staff[request.sid] = scope  # type: ignore[attr-defined]
         return True
 
     def on_disconnect(self, reason: object = None) -> None:
+        self.tokens.pop(request.sid, None)  # type: ignore[attr-defined]
         self.managers.pop(request.sid, None)  # type: ignore[attr-defined]
+        self.assist_staff.pop(request.sid, None)  # type: ignore[attr-defined]
 
     def on_subscribe(self, data: Any) -> dict[str, Any]:
         """Join the screen's rooms and answer with a fresh snapshot (also after every reconnect)."""
@@ -70,6 +85,8 @@ class HallNamespace(Namespace):
             join_room(screen)
         if screen == "manager":
             join_room(f"manager:{data['hall']}")
+        for room in assist.rooms(data["hall"], screen):
+            join_room(room)
         snapshot["screen"] = screen
         snapshot["version"] = self.rt.version
         emit("snapshot", snapshot)
@@ -80,7 +97,23 @@ class HallNamespace(Namespace):
             leave_room(f"hall:{data['hall']}")
 
     def on_heartbeat(self, data: Any = None) -> dict[str, Any]:
-        """Screens ask every few seconds; no answer means the data shown may be stale."""
+        """Screens ask every few seconds; no answer means the data shown may be stale.
+
+        A staff screen's token is checked again here now and then: a manager deactivated (or whose
+        password changed) stops receiving the hall's live data within TOKEN_RECHECK_S.
+        """
+        sid = request.sid  # type: ignore[attr-defined]
+        held = self.tokens.get(sid)
+        if held is not None and time.monotonic() - held[1] > TOKEN_RECHECK_S:
+            with self.rt.database.read() as db:
+                principal = principal_from_token(db, held[0], clock.now())
+            if principal is None:
+                self.managers.pop(sid, None)
+                self.assist_staff.pop(sid, None)
+                self.tokens.pop(sid, None)
+                disconnect()
+                return {"ok": False, "error": {"code": "unauthorized", "message": "登录已失效，请重新登录"}}
+            self.tokens[sid] = (held[0], time.monotonic())
         return {"ok": True, "version": self.rt.version, "at": clock.now().isoformat()}
 
     def _snapshot(self, hall_code: str, screen: str) -> dict[str, Any]:
@@ -93,12 +126,17 @@ class HallNamespace(Namespace):
                 allowed = self.managers.get(request.sid)  # type: ignore[attr-defined]
                 if allowed is None or allowed not in (-1, hall.id):
                     raise _Refused("manager screens need a manager's token for this hall")
-                return manager_snapshot(db, hall, now)
+                data = manager_snapshot(db, hall, now)
+                data["surge_alerts"] = alerts_payload(db, hall, now)["alerts"]  # 办件激增预警
+                return data
             if screen.startswith("window:"):
                 window = db.get(Window, _int(screen[7:]))
                 if window is None or window.hall_id != hall.id:
                     raise _NotFound(f"no window {screen[7:]} in hall {hall_code}")
                 return window_snapshot(db, hall, window, now)
+            if assist.is_assist_screen(screen):
+                allowed = self.assist_staff.get(request.sid)  # type: ignore[attr-defined]
+                return assist.snapshot(db, hall, screen, allowed, self.rt.settings.secret_key)
         raise _Refused(f"unknown screen {screen!r}: use hall, window:<id> or manager")
 
 
@@ -127,27 +165,89 @@ def make_publisher(rt: Runtime, sio: SocketIO) -> Any:
                 payload = e.payload()
                 sio.emit("ticket_called", payload, to=f"hall:{e.hall}", namespace=NAMESPACE)
         try:
-            _publish_state(rt, sio, events)
-        except Exception:  # a screen refresh must never fail the request that already committed
-            log.exception("publishing state after commit failed")
+            assist.publish(rt, sio, events)
+        except Exception:  # as below: the request already committed
+            log.exception("publishing 帮办代办 updates after commit failed")
+        changed = {e.hall for e in events if isinstance(e, TicketCalled | WindowUpdated)}
+        if changed:
+            waits.CACHE.invalidate(changed)  # calls, finishes, window changes: estimates change now
+        state.add(events)
 
+    state = _StateRefresh(rt, sio, rt.settings.publish_coalesce_ms / 1000)
     return publish
 
 
-def _publish_state(rt: Runtime, sio: SocketIO, events: tuple[Event, ...]) -> None:
-    halls = {e.hall for e in events if isinstance(e, QueueUpdated | TicketCalled)}
-    windows = {(e.hall, e.window_id) for e in events if isinstance(e, WindowUpdated)}
-    windows |= {(e.hall, e.window.id) for e in events if isinstance(e, TicketCalled)}
-    if not halls and not windows:
-        return
+class _StateRefresh:
+    """The refreshed state (queue_updated, window_updated, surge_alert) after a change.
+
+    With `coalesce_s` > 0 (a running server) a hall's queue changes of that interval are gathered and
+    the hall is refreshed once per interval from a background task, for all changed halls with one
+    query: at a hundred tickets a second a hall's screens get a few queue updates a second, not a
+    hundred, and the request that took the number does not wait for them. ticket_called and a
+    window's own update never wait: a window screen and its rating pad see every step of a service.
+    """
+
+    def __init__(self, rt: Runtime, sio: SocketIO, coalesce_s: float) -> None:
+        self.rt, self.sio, self.coalesce_s = rt, sio, coalesce_s
+        self.halls: set[str] = set()
+        self.windows: set[tuple[str, int]] = set()
+        self.lock = threading.Lock()
+        self.running = False
+
+    def add(self, events: tuple[Event, ...]) -> None:
+        halls = {e.hall for e in events if isinstance(e, QueueUpdated | TicketCalled)}
+        windows = {(e.hall, e.window_id) for e in events if isinstance(e, WindowUpdated)}
+        windows |= {(e.hall, e.window.id) for e in events if isinstance(e, TicketCalled)}
+        if not halls and not windows:
+            return
+        if self.coalesce_s <= 0:
+            self._publish(halls, windows)
+            return
+        if windows:  # a window's state goes out at once: its screen and rating pad follow each step
+            self._publish(set(), windows)
+        if not halls:
+            return
+        with self.lock:
+            self.halls |= halls
+            start = not self.running
+            self.running = True
+        if start:
+            self.sio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        while True:
+            self.sio.sleep(self.coalesce_s)
+            with self.lock:
+                halls, self.halls = self.halls, set()
+                if not halls:
+                    self.running = False
+                    return
+            self._publish(halls, set())
+
+    def _publish(self, halls: set[str], windows: set[tuple[str, int]]) -> None:
+        try:
+            _publish_state(self.rt, self.sio, halls, windows)
+        except Exception:  # a screen refresh must never fail the request that already committed
+            log.exception("publishing state after commit failed")
+
+
+def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tuple[str, int]]) -> None:
     now = clock.now()
+    codes = halls | {h for h, _ in windows}
     with rt.database.read() as db:
-        for code in sorted(halls | {h for h, _ in windows}):
-            hall = hall_by_code(db, code)
-            if code in halls:
-                waits = [b.to_json() for b in hall_waits(db, hall, now)]
-                sio.emit("queue_updated", {"hall": code, "bundles": waits, "at": now.isoformat()},
+        found = {h.code: h for h in db.scalars(select(Hall).where(Hall.code.in_(codes)))}
+        waits = halls_waits(db, [found[c] for c in sorted(halls) if c in found], now)
+        for code in sorted(codes):
+            hall = found.get(code)
+            if hall is None:
+                continue
+            if code in waits:
+                sio.emit("queue_updated", {"hall": code, "bundles": [b.to_json() for b in waits[code]],
+                                           "at": now.isoformat()},
                          to=f"hall:{code}", namespace=NAMESPACE)
+                # 办件激增预警 to manager consoles: the current alerts, an empty list when all clear
+                sio.emit("surge_alert", alerts_payload(db, hall, now, waits[code]),
+                         to=f"manager:{code}", namespace=NAMESPACE)
             for hall_code, window_id in sorted(windows):
                 window = db.get(Window, window_id)
                 if hall_code != code or window is None:

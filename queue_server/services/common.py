@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..events import WindowRef
@@ -21,15 +21,19 @@ ACTIVE = (calling.Status.CALLED.value, calling.Status.SERVING.value)
 
 def hall_by_code(db: Session, code: str, lock: bool = False) -> Hall:
     query = select(Hall).where(Hall.code == code)
-    hall = db.scalar(query.with_for_update() if lock else query)
+    hall = db.scalar(query.with_for_update(key_share=True) if lock else query)
     if hall is None:
         raise NotFound(f"没有编号为 {code} 的大厅")
     return hall
 
 
 def lock_hall(db: Session, hall_id: int) -> Hall:
-    """Serialise the hall's calls: FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already does."""
-    hall = db.scalar(select(Hall).where(Hall.id == hall_id).with_for_update())
+    """Serialise the hall's calls: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: inserting a ticket takes a key-share lock on its hall row
+    (the foreign key), which FOR UPDATE would block, so every kiosk would wait behind every call.
+    """
+    hall = db.scalar(select(Hall).where(Hall.id == hall_id).with_for_update(key_share=True))
     if hall is None:
         raise NotFound("大厅不存在")
     return hall
@@ -89,6 +93,53 @@ def waiting_tickets(db: Session, hall: Hall, day: date) -> list[calling.Ticket]:
                Ticket.status == calling.Status.WAITING.value)
     )
     return [as_rule(t, code) for t, code in rows]
+
+
+def lane_sql(now: Any) -> Any:
+    """`calling.base_lane` as a SQL expression over the ticket table (`now`: a value or bindparam)."""
+    return case(
+        (and_(Ticket.priority == calling.Priority.APPOINTMENT.value, Ticket.due_at.is_not(None),
+              Ticket.due_at <= now), int(calling.Lane.APPOINTMENT)),
+        (Ticket.priority.in_((calling.Priority.ELDERLY.value, calling.Priority.DISABLED.value)),
+         int(calling.Lane.PRIORITY)),
+        else_=int(calling.Lane.NORMAL),
+    )
+
+
+# Built once with bind parameters: issuing a number runs these every time, and composing the
+# expression anew cost more than the database's answer.
+_NEWEST = 2**31 - 1  # the id a ticket not inserted yet counts as: the largest INTEGER
+_AT = Ticket.queue_at.type
+_SAME_LINE = and_(
+    Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day"),
+    Ticket.status == calling.Status.WAITING.value, Ticket.id != bindparam("id"),
+)
+_EARLIER = or_(Ticket.queue_at < bindparam("at", type_=_AT),
+               and_(Ticket.queue_at == bindparam("at", type_=_AT), Ticket.id < bindparam("id")))
+_AHEAD_IN_BUNDLE = select(func.count()).select_from(Ticket).where(
+    _SAME_LINE, Ticket.bundle_id == bindparam("bundle"), Ticket.for_window_id.is_(None),
+    or_(lane_sql(bindparam("now", type_=_AT)) < bindparam("lane"),
+        and_(lane_sql(bindparam("now", type_=_AT)) == bindparam("lane"), _EARLIER)))
+_AHEAD_AT_WINDOW = select(func.count()).select_from(Ticket).where(
+    _SAME_LINE, Ticket.for_window_id == bindparam("window"), _EARLIER)
+
+
+def people_ahead_of(db: Session, ticket: Ticket, now: datetime) -> int:
+    """`calling.people_ahead` of one waiting ticket, counted by the database.
+
+    The same rule as the pure function (tests/integration/test_people_ahead.py holds them equal),
+    without loading the hall's whole line for every ticket issued. A ticket not inserted yet is the
+    newest: a tie in place puts the others ahead of it.
+    """
+    params: dict[str, Any] = {"hall": ticket.hall_id, "day": ticket.service_day,
+                              "id": ticket.id if ticket.id is not None else _NEWEST,
+                              "at": ticket.queue_at}
+    if ticket.for_window_id is not None:
+        return int(db.scalar(_AHEAD_AT_WINDOW, {**params, "window": ticket.for_window_id}) or 0)
+    rule = calling.Ticket(id=0, number=ticket.number, bundle="", queue_at=ticket.queue_at,
+                          priority=calling.Priority(ticket.priority), due_at=ticket.due_at)
+    return int(db.scalar(_AHEAD_IN_BUNDLE, {**params, "bundle": ticket.bundle_id, "now": now,
+                                            "lane": int(calling.base_lane(rule, now))}) or 0)
 
 
 def current_ticket(db: Session, window: Window, day: date) -> Ticket | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,7 @@ from ..db import Database
 from ..events import Event, QueueUpdated, WindowUpdated
 from ..models import Allocation, Bundle, Hall, Ticket, TicketCounter, Window
 from ..queue import calling
-from ..queue.errors import BundleNotServed, IdempotencyMismatch, InvalidTransition, NotFound
+from ..queue.errors import BundleNotServed, IdempotencyMismatch, InvalidTransition, NotFound, QueueError
 from ..queue.numbering import format_number
 from ..queue.priority import Identity, entitled
 from .common import (
@@ -26,6 +27,7 @@ from .common import (
     bundle_by_code,
     hall_by_code,
     lock_hall,
+    people_ahead_of,
     record,
     today,
     view,
@@ -52,16 +54,25 @@ def take_ticket(
     idempotency_key: str | None = None,
     source: str = "kiosk",
     device_id: int | None = None,
+    check_hall: Callable[[int], None] | None = None,
 ) -> Issued:
-    """Issue the next number of `bundle` in `hall` for today; the same key gives the same ticket."""
+    """Issue the next number of `bundle` in `hall` for today; the same key gives the same ticket.
+
+    The common case is one transaction of few statements (taking a number is the hottest path of a
+    hall): the Idempotency-Key is looked up only when the insert collides with an earlier ticket or
+    the request is refused, so a retry still gets its ticket. `check_hall(hall_id)` lets the caller
+    refuse a hall it may not issue in, inside the same transaction.
+    """
     try:
         with database.write() as db:
-            if idempotency_key:
-                earlier = _by_key(db, hall_code, idempotency_key)
-                if earlier is not None:
-                    return _replay(db, earlier, bundle_code, now)
-            return _issue(db, hall_code, bundle_code, now, identity, priority,
-                          idempotency_key, source, device_id)
+            try:
+                return _issue(db, hall_code, bundle_code, now, identity, priority,
+                              idempotency_key, source, device_id, check_hall)
+            except QueueError:
+                earlier = _by_key(db, hall_code, idempotency_key) if idempotency_key else None
+                if earlier is None or (check_hall is not None and _refused(check_hall, earlier)):
+                    raise
+                return _replay(db, earlier, bundle_code, now, device_id)
     except IntegrityError:
         # Another request with the same key committed first: answer with its ticket.
         if not idempotency_key:
@@ -70,7 +81,17 @@ def take_ticket(
             earlier = _by_key(db, hall_code, idempotency_key)
             if earlier is None:
                 raise
-            return _replay(db, earlier, bundle_code, now)
+            if check_hall is not None:
+                check_hall(earlier.hall_id)
+            return _replay(db, earlier, bundle_code, now, device_id)
+
+
+def _refused(check_hall: Callable[[int], None], ticket: Ticket) -> bool:
+    try:
+        check_hall(ticket.hall_id)
+    except QueueError:
+        return True
+    return False
 
 
 def _by_key(db: Session, hall_code: str, key: str) -> Ticket | None:
@@ -78,7 +99,12 @@ def _by_key(db: Session, hall_code: str, key: str) -> Ticket | None:
                      .where(Hall.code == hall_code, Ticket.idempotency_key == key))
 
 
-def _replay(db: Session, earlier: Ticket, bundle_code: str, now: datetime) -> Issued:
+def _replay(db: Session, earlier: Ticket, bundle_code: str, now: datetime,
+            device_id: int | None) -> Issued:
+    # A key answers only the device that used it: another kiosk replaying it (by a bug or on purpose)
+    # must not receive a stranger's ticket and tracking link.
+    if earlier.device_id != device_id:
+        raise IdempotencyMismatch("该请求编号已被其他终端使用，请重新取号")
     if earlier.bundle.code != bundle_code:
         raise IdempotencyMismatch("同一请求编号已用于另一事项的取号")
     hall = db.get_one(Hall, earlier.hall_id)
@@ -103,12 +129,30 @@ def served_in(db: Session, hall: Hall, bundle: Bundle) -> bool:
                      .limit(1)) is not None
 
 
+_SERVES = (select(Allocation.window_id).join(Window, Window.id == Allocation.window_id)
+           .where(Window.hall_id == Hall.id, Allocation.bundle_id == Bundle.id).exists())
+_HALL_AND_BUNDLE = (select(Hall, Bundle, _SERVES).select_from(Hall).join(Bundle, true())
+                    .where(Hall.code == bindparam("hall"), Bundle.code == bindparam("bundle")))
+
+
+def _hall_and_bundle(db: Session, hall_code: str, bundle_code: str) -> tuple[Hall, Bundle, bool]:
+    """The hall, the bundle and whether a window of the hall serves it: one query."""
+    row = db.execute(_HALL_AND_BUNDLE, {"hall": hall_code, "bundle": bundle_code}).first()
+    if row is None:  # say which one is unknown
+        hall_by_code(db, hall_code)
+        bundle_by_code(db, bundle_code)
+        raise NotFound(f"没有编码为 {bundle_code} 的事项")
+    return row[0], row[1], bool(row[2])
+
+
 def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
            identity: Identity | None, priority: str | None, key: str | None,
-           source: str, device_id: int | None) -> Issued:
-    hall = hall_by_code(db, hall_code)
-    bundle = bundle_by_code(db, bundle_code)
-    if not served_in(db, hall, bundle):
+           source: str, device_id: int | None,
+           check_hall: Callable[[int], None] | None = None) -> Issued:
+    hall, bundle, served = _hall_and_bundle(db, hall_code, bundle_code)
+    if check_hall is not None:
+        check_hall(hall.id)
+    if not served:
         raise BundleNotServed(f"{hall.name}暂未开设“{bundle.name}”窗口")
     day = today(hall, now)
     grant = entitled(priority, identity, day, hall.elderly_age)
@@ -121,13 +165,16 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
         identity_hash=identity.id_hash if identity else None, device_id=device_id,
     )
     ticket.bundle = bundle
+    # Counted before the insert (the new ticket is the newest in its lane), so the quote is written
+    # with the row instead of by a second statement.
+    ahead = people_ahead_of(db, ticket, now)
+    wait = hall_load(db, hall, now).wait_for(bundle.code, ahead)
+    ticket.quoted_people_ahead, ticket.quoted_wait_min = ahead, wait
     db.add(ticket)
     db.flush()
-    shown = ticket_view(db, hall, ticket, now)
-    ticket.quoted_wait_min = shown.wait_min
-    ticket.quoted_people_ahead = shown.people_ahead
     record(db, ticket, "issued", now, priority=grant.value, source=source)
-    return Issued(ticket=shown, created=True, events=(QueueUpdated(hall.code, (bundle.code,)),))
+    return Issued(ticket=view(ticket, people_ahead=ahead, wait_min=wait), created=True,
+                  events=(QueueUpdated(hall.code, (bundle.code,)),))
 
 
 def ticket_view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> TicketView:
@@ -135,8 +182,7 @@ def ticket_view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> Ticke
     window = db.get(Window, ticket.window_id) if ticket.window_id else None
     if ticket.status != calling.Status.WAITING.value:
         return view(ticket, people_ahead=0 if ticket.status != "done" else None, window=window)
-    waiting = waiting_tickets(db, hall, ticket.service_day)
-    ahead = calling.people_ahead(as_rule(ticket, ticket.bundle.code), waiting, now)
+    ahead = people_ahead_of(db, ticket, now)
     wait = hall_load(db, hall, now).wait_for(ticket.bundle.code, ahead)
     return view(ticket, people_ahead=ahead, wait_min=wait)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Allocation, Bundle, Hall, Ticket, Window
@@ -44,10 +47,11 @@ class HallLoad:
     oldest: dict[str, datetime]
     service_min: dict[str, float]
     idle: dict[str, int]
+    servers: dict[str, float]  # eta.servers_for of every bundle, computed once
 
     def wait_for(self, bundle: str, ahead: int) -> int | None:
-        servers = eta.servers_for(bundle, self.windows, self.waiting)
-        return eta.wait_minutes(ahead, self.service_min[bundle], servers, self.idle.get(bundle, 0))
+        return eta.wait_minutes(ahead, self.service_min[bundle], self.servers.get(bundle, 0.0),
+                                self.idle.get(bundle, 0))
 
 
 def measured_service(db: Session, hall: Hall, now: datetime) -> dict[str, list[float]]:
@@ -72,21 +76,59 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """The slow-changing part of a hall's load: open windows, their bundles, measured service times."""
+
+    windows: tuple[eta.WindowLoad, ...]
+    idle: dict[str, int]
+    service_min: dict[str, float]
+    served: tuple[tuple[str, str, str], ...]  # (code, name, prefix) of the bundles some window serves
+    at: float
+
+
+class LoadCache:
+    """Keeps `_Windows` per hall for `ttl_s` seconds (0: no caching, the default outside a server).
+
+    Taking a number changes none of it, so at a hundred tickets a second the windows, allocations
+    and service-time samples are read once per hall and interval instead of once per ticket. Calls,
+    finishes and window changes drop the entry at once on the process that made them (the publisher
+    calls `invalidate`); another server process sees them within `ttl_s`.
+    """
+
+    def __init__(self) -> None:
+        self.ttl_s = 0.0
+        self._entries: dict[tuple[object, str], _Windows] = {}
+        self._lock = threading.Lock()
+
+    def get(self, db: Session, hall: Hall, now: datetime) -> _Windows:
+        key = (db.get_bind(), hall.code)
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry.at < self.ttl_s:
+            return entry
+        entry = _windows(db, hall, now)
+        if self.ttl_s > 0:
+            with self._lock:
+                self._entries[key] = entry
+        return entry
+
+    def invalidate(self, hall_codes: Iterable[str]) -> None:
+        codes = set(hall_codes)
+        with self._lock:
+            for key in [k for k in self._entries if k[1] in codes]:
+                del self._entries[key]
+
+
+CACHE = LoadCache()
+
+
+def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
     day = today(hall, now)
     windows = db.scalars(select(Window).where(Window.hall_id == hall.id)).all()
-    alloc = db.execute(
-        select(Allocation.window_id, Bundle.code, Allocation.rank)
-        .join(Bundle, Bundle.id == Allocation.bundle_id)
-        .join(Window, Window.id == Allocation.window_id)
-        .where(Window.hall_id == hall.id)
-    ).all()
     busy = set(db.scalars(
         select(Ticket.window_id).where(Ticket.hall_id == hall.id, Ticket.service_day == day,
                                        Ticket.status.in_(ACTIVE))))
-    ranks: dict[int, dict[str, int]] = defaultdict(dict)
-    for window_id, code, rank in alloc:
-        ranks[window_id][code] = rank
+    ranks = allocations(db, hall)
     loads = tuple(eta.WindowLoad(number=w.number, ranks=ranks[w.id], busy=w.id in busy)
                   for w in windows if w.open and not w.paused)
     idle: dict[str, int] = defaultdict(int)
@@ -94,39 +136,93 @@ def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
         if not w.busy:
             for code in w.ranks:
                 idle[code] += 1
-    waiting: dict[str, int] = {}
-    oldest: dict[str, datetime] = {}
-    for code, count, first in db.execute(
-        select(Bundle.code, func.count(Ticket.id), func.min(Ticket.taken_at))
-        .join(Bundle, Bundle.id == Ticket.bundle_id)
-        .where(Ticket.hall_id == hall.id, Ticket.service_day == day,
-               Ticket.status == calling.Status.WAITING.value)
-        .group_by(Bundle.code)
-    ):
-        waiting[code] = count
-        oldest[code] = _aware(first)
     samples = measured_service(db, hall, now)
     expected = {code: minutes for code, minutes in db.execute(select(Bundle.code, Bundle.service_minutes))}
     service = {code: eta.service_minutes(samples.get(code, []), minutes)
                for code, minutes in expected.items()}
-    return HallLoad(loads, waiting, oldest, service, dict(idle))
+    served_codes = {code for codes in ranks.values() for code in codes}
+    served = tuple((code, name, prefix) for code, name, prefix in db.execute(
+        select(Bundle.code, Bundle.name, Bundle.prefix)
+        .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix)))
+    return _Windows(loads, dict(idle), service, served, time.monotonic())
+
+
+def allocations(db: Session, hall: Hall) -> dict[int, dict[str, int]]:
+    """Window id -> {bundle code: rank} for every window of the hall (empty for a window serving none)."""
+    ranks: dict[int, dict[str, int]] = defaultdict(dict)
+    for window_id, code, rank in db.execute(
+        select(Allocation.window_id, Bundle.code, Allocation.rank)
+        .join(Bundle, Bundle.id == Allocation.bundle_id)
+        .join(Window, Window.id == Allocation.window_id)
+        .where(Window.hall_id == hall.id)
+    ):
+        ranks[window_id][code] = rank
+    return ranks
+
+
+_WAITING = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, func.count(Ticket.id),
+                    func.min(Ticket.taken_at))
+            .join(Bundle, Bundle.id == Ticket.bundle_id)
+            .where(Ticket.status == calling.Status.WAITING.value)
+            .group_by(Ticket.hall_id, Ticket.service_day, Bundle.code))
+# one hall, built once (every ticket issued asks it)
+_WAITING_IN_HALL = _WAITING.where(Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day"))
+
+
+def waiting_now(db: Session, halls: Sequence[Hall], now: datetime
+                ) -> dict[int, tuple[dict[str, int], dict[str, datetime]]]:
+    """Waiting count and oldest taking time per bundle, for several halls in one query."""
+    days = {hall.id: today(hall, now) for hall in halls}
+    result: dict[int, tuple[dict[str, int], dict[str, datetime]]] = {h.id: ({}, {}) for h in halls}
+    if len(halls) == 1:
+        rows = db.execute(_WAITING_IN_HALL, {"hall": halls[0].id, "day": days[halls[0].id]})
+    else:
+        rows = db.execute(_WAITING.where(Ticket.hall_id.in_(days),
+                                         Ticket.service_day.in_(set(days.values()))))
+    for hall_id, day, code, count, first in rows:
+        if days[hall_id] == day:
+            waiting, oldest = result[hall_id]
+            waiting[code] = count
+            oldest[code] = _aware(first)
+    return result
+
+
+def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime]) -> HallLoad:
+    return HallLoad(static.windows, waiting, oldest, static.service_min, static.idle,
+                    eta.servers_all(static.windows, waiting))
+
+
+def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
+    static = CACHE.get(db, hall, now)
+    waiting, oldest = waiting_now(db, [hall], now)[hall.id]
+    return _load(static, waiting, oldest)
+
+
+def _waits(static: _Windows, load: HallLoad) -> list[BundleWait]:
+    result = []
+    for code, name, prefix in static.served:
+        waiting = load.waiting.get(code, 0)
+        result.append(BundleWait(
+            code=code, name=name, prefix=prefix, waiting=waiting,
+            wait_min=load.wait_for(code, waiting),
+            open_windows=sum(1 for w in load.windows if code in w.ranks),
+            service_min=load.service_min[code],
+            servers=load.servers.get(code, 0.0),
+            oldest_taken_at=load.oldest.get(code),
+        ))
+    return result
 
 
 def hall_waits(db: Session, hall: Hall, now: datetime) -> list[BundleWait]:
     """Every bundle of the catalogue that some window of the hall serves, with its wait now."""
-    load = hall_load(db, hall, now)
-    served = {code for w in db.scalars(select(Window).where(Window.hall_id == hall.id))
-              for code in (a.bundle.code for a in w.allocations)}
-    bundles = db.scalars(select(Bundle).where(Bundle.code.in_(served)).order_by(Bundle.prefix))
-    result = []
-    for b in bundles:
-        waiting = load.waiting.get(b.code, 0)
-        result.append(BundleWait(
-            code=b.code, name=b.name, prefix=b.prefix, waiting=waiting,
-            wait_min=load.wait_for(b.code, waiting),
-            open_windows=sum(1 for w in load.windows if b.code in w.ranks),
-            service_min=load.service_min[b.code],
-            servers=eta.servers_for(b.code, load.windows, load.waiting),
-            oldest_taken_at=load.oldest.get(b.code),
-        ))
+    return halls_waits(db, [hall], now)[hall.code]
+
+
+def halls_waits(db: Session, halls: Sequence[Hall], now: datetime) -> dict[str, list[BundleWait]]:
+    """`hall_waits` of several halls with one query for their lines (the screens' refresh)."""
+    lines = waiting_now(db, halls, now)
+    result = {}
+    for hall in halls:
+        static = CACHE.get(db, hall, now)
+        result[hall.code] = _waits(static, _load(static, *lines[hall.id]))
     return result

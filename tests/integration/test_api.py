@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from queue_server.models import AuditLog
 
@@ -51,6 +52,27 @@ def test_idempotency_key_replays_the_same_ticket(client, kiosk):
     assert first.get_json()["id"] == again.get_json()["id"]
     other = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=headers)
     assert other.status_code == 409 and error_of(other) == "idempotency_mismatch"
+
+
+def test_an_idempotency_key_answers_only_the_device_that_used_it(client, kiosk, sqlite_db):
+    """Another kiosk sending the same key gets a 409, never the first kiosk's ticket."""
+    import secrets as _secrets
+
+    from queue_server.models import Device, Hall
+    from queue_server.tokens import token_hash
+
+    token = _secrets.token_urlsafe(16)
+    with sqlite_db.write() as db:
+        hall = db.scalars(select(Hall).where(Hall.code == "demo")).one()
+        db.add(Device(hall_id=hall.id, kind="kiosk", name="another kiosk", created_at=NOW,
+                      token_hash=token_hash(token)))
+    key = {"Idempotency-Key": "kiosk-7-0002"}
+    first = client.post(f"{B}/halls/demo/tickets", json={"bundle": "retirement"}, headers={**kiosk, **key})
+    assert first.status_code == 201
+    stranger = client.post(f"{B}/halls/demo/tickets", json={"bundle": "retirement"},
+                           headers={"Authorization": f"Bearer {token}", **key})
+    assert stranger.status_code == 409 and error_of(stranger) == "idempotency_mismatch"
+    assert first.get_json()["track_token"] not in stranger.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("body", [
@@ -276,3 +298,17 @@ def test_a_managers_requeue_is_audited_only_when_it_happens(client, kiosk, login
     with app.app_context(), runtime().database.read() as db:
         entries = db.scalars(select(AuditLog).where(AuditLog.action == "ticket.requeue")).all()
     assert [e.target for e in entries] == [f"ticket:{t['number']}"]
+
+
+def test_behind_nginx_public_limits_count_the_forwarded_address(settings, sqlite_db):
+    """With GOVHALL_TRUSTED_PROXIES=1 two phones behind nginx are two addresses, not one."""
+    from queue_server import create_app
+
+    app = create_app(settings.with_(public_rate_limit="2/minute", trusted_proxies=1), sqlite_db)
+    client = app.test_client()
+
+    def get(phone: str) -> int:
+        return client.get("/api/v1/halls/demo/bundles", headers={"X-Forwarded-For": phone}).status_code
+
+    assert [get("10.0.0.1"), get("10.0.0.1"), get("10.0.0.1")] == [200, 200, 429]
+    assert get("10.0.0.2") == 200

@@ -6,7 +6,7 @@ Every ticket is called exactly once and every number is unique, on SQLite and on
 from __future__ import annotations
 
 import multiprocessing
-import time
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,11 +42,12 @@ def check(database, issued, called):
 def run_threads(database, now):
     close_all_but(database, set(WINDOWS), now)
     window_ids = [wid(database, n) for n in WINDOWS]
-    until = time.time() + 3.0
+    done = threading.Event()
     with ThreadPoolExecutor(KIOSKS + len(WINDOWS)) as pool:
         kiosks = [pool.submit(workers.kiosk, database.url, k, PER_KIOSK) for k in range(KIOSKS)]
-        windows = [pool.submit(workers.window, database.url, w, until) for w in window_ids]
+        windows = [pool.submit(workers.window, database.url, w, done) for w in window_ids]
         issued = [t for f in kiosks for t in f.result(timeout=120)]
+        done.set()
         called = [t for f in windows for t in f.result(timeout=120)]
     return issued, called
 
@@ -66,11 +67,12 @@ def test_threads_on_postgres(pg_db, now):
 def test_processes_on_postgres(pg_db, now):
     close_all_but(pg_db, set(WINDOWS), now)
     window_ids = [wid(pg_db, n) for n in WINDOWS]
-    until = time.time() + 6.0  # process start-up takes a moment
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(KIOSKS + len(WINDOWS)) as pool:
+    with ctx.Manager() as manager, ctx.Pool(KIOSKS + len(WINDOWS)) as pool:
+        done = manager.Event()
         kiosks = [pool.apply_async(workers.kiosk, (pg_db.url, k, PER_KIOSK)) for k in range(KIOSKS)]
-        windows = [pool.apply_async(workers.window, (pg_db.url, w, until)) for w in window_ids]
+        windows = [pool.apply_async(workers.window, (pg_db.url, w, done)) for w in window_ids]
         issued = [t for r in kiosks for t in r.get(timeout=180)]
+        done.set()
         called = [t for r in windows for t in r.get(timeout=180)]
     check(pg_db, issued, called)

@@ -75,9 +75,10 @@ def test_subscribe_gives_a_snapshot_then_calls_arrive_after_commit(live_server):
         # the event went out after the commit: the state it describes is already readable
         _, tracked = live_server.call("GET", f"/track/{ticket['track_token']}")
         assert tracked["ticket"]["status"] == "called"
-        screen.wait_for("queue_updated")
+        # the window's own update goes out at once; the hall's queue refresh follows (coalesced)
         update = screen.wait_for("window_updated", where=lambda d: d["window"]["number"] == 1)
         assert update["window"]["current"]["number"] == ticket["number"]
+        screen.wait_for("queue_updated")
     finally:
         screen.close()
 
@@ -155,3 +156,68 @@ def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_pat
             s.close()
         a.stop()
         b.stop()
+
+
+def test_a_deactivated_manager_stops_getting_live_data(app, client, login, sqlite_db, monkeypatch):
+    """The token of a manager screen is checked again on heartbeats, not only at connect."""
+    from sqlalchemy import update
+
+    from queue_server.models import Staff
+    from queue_server.realtime import hall as realtime
+
+    sio = app.extensions["socketio"]
+    token = login("manager")["Authorization"].split()[1]
+    screen = sio.test_client(app, namespace="/hall", auth={"token": token}, flask_test_client=client)
+    assert screen.emit("subscribe", {"hall": "demo", "screen": "manager"}, namespace="/hall",
+                       callback=True)["ok"]
+    assert screen.emit("heartbeat", {}, namespace="/hall", callback=True)["ok"]
+    with sqlite_db.write() as db:
+        db.execute(update(Staff).where(Staff.username == "manager").values(active=False))
+    monkeypatch.setattr(realtime, "TOKEN_RECHECK_S", 0.0)
+    answer = screen.emit("heartbeat", {}, namespace="/hall", callback=True)
+    assert answer["ok"] is False and answer["error"]["code"] == "unauthorized"
+    assert not screen.is_connected(namespace="/hall")
+
+
+@pytest.mark.parametrize("mode", ["gevent", "eventlet", "threading"])
+def test_every_async_mode_serves_calls_to_screens(mode, sqlite_template: Path, tmp_path: Path):
+    """`govhall serve --async-mode` runs each mode's own server (gevent's and eventlet's production
+    WSGI servers, werkzeug for threading); a screen on the websocket gets the call in each."""
+    import shutil
+
+    shutil.copy(sqlite_template, tmp_path / "live.db")
+    server = LiveServer(f"sqlite:///{tmp_path / 'live.db'}", tmp_path, async_mode=mode)
+    server.start()
+    try:
+        screen = Screen(server.url)
+        try:
+            screen.wait_for("snapshot")
+            ticket = take_and_call(server)
+            got = screen.wait_for("ticket_called", where=lambda d: d["ticket"]["number"] == ticket["number"])
+            assert got["window"]["number"] == 1
+            screen.wait_for("queue_updated")  # the coalesced refresh follows
+        finally:
+            screen.close()
+        log = server.log_path.read_text()
+        assert f"(async mode {mode})" in log
+    finally:
+        server.stop()
+
+
+def test_coalesced_queue_updates_end_on_the_true_count(live_server):
+    """Screens get the refreshed queue at most every publish_coalesce_ms per hall; whatever was
+    gathered, the last update shows every ticket taken."""
+    screen = Screen(live_server.url)
+    try:
+        before = {b["code"]: b["waiting"] for b in screen.wait_for("snapshot")["bundles"]}["newborn"]
+        clerk = live_server.login("clerk1")
+        for _ in range(12):
+            status, _ticket = live_server.call("POST", "/halls/demo/tickets", clerk, {"bundle": "newborn"})
+            assert status == 201
+
+        def waiting(data: dict) -> int:
+            return {b["code"]: b["waiting"] for b in data["bundles"]}["newborn"]
+
+        screen.wait_for("queue_updated", where=lambda d: waiting(d) == before + 12)
+    finally:
+        screen.close()

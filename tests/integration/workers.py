@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from queue_server.db import Database
 from queue_server.queue import errors
@@ -36,16 +37,21 @@ def kiosk(url: str, kiosk_no: int, count: int) -> list[tuple[int, str, str]]:
     return issued
 
 
-def window(url: str, window_id: int, until: float) -> list[int]:
-    """Call next until the queue stays empty past `until` (a wall-clock time); return called ids."""
+def window(url: str, window_id: int, kiosks_done: Any) -> list[int]:
+    """Call next until the queue is empty after every kiosk finished; return the called ids.
+
+    `kiosks_done` is a threading or multiprocessing Event: however slow the machine, a window stops
+    only once no kiosk can add a ticket any more and it found the queue empty after that.
+    """
     database = Database(url)
     called = []
     try:
         while True:
+            finished = kiosks_done.is_set()
             try:
                 called.append(calling.call_next(database, window_id, now()).ticket.id)
             except errors.QueueEmpty:
-                if time.time() > until:
+                if finished:
                     return called
                 time.sleep(0.01)
     finally:

@@ -1,6 +1,8 @@
 """The wait estimate model."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from queue_server.queue.eta import WindowLoad, servers_for, service_minutes, wait_minutes
 
@@ -26,3 +28,17 @@ def test_wait_minutes():
     assert wait_minutes(0, 10, 1) == 5
     assert wait_minutes(4, 10, 2) == 23
     assert wait_minutes(3, 10, 0) is None
+
+
+@given(
+    windows=st.lists(st.dictionaries(st.sampled_from("abcdef"), st.integers(1, 3), min_size=1, max_size=6),
+                     min_size=0, max_size=8),
+    waiting=st.dictionaries(st.sampled_from("abcdef"), st.integers(0, 40)),
+)
+def test_servers_all_equals_servers_for_of_each_bundle(windows, waiting):
+    from queue_server.queue.eta import servers_all
+
+    loads = [WindowLoad(number=i + 1, ranks=r) for i, r in enumerate(windows)]
+    every = servers_all(loads, waiting)
+    for bundle in "abcdef":
+        assert every.get(bundle, 0.0) == pytest.approx(servers_for(bundle, loads, waiting))

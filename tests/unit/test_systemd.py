@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "systemd").glob("*.service"))
 GOVHALL = ROOT / ".venv" / "bin" / "govhall"
-INSTANCES = {"govhall-display@.service": "govhall-display@display-hall-demo.service"}
+INSTANCES = {"govhall-display@.service": "govhall-display@display-hall-demo.service",
+             "govhall-server@.service": "govhall-server@5001.service"}
 
 
 def _analyzer() -> str:
