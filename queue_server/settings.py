@@ -29,7 +29,7 @@ class Settings:
     # Screens get the refreshed queue at most this often per hall (0: at once, in the request)
     publish_coalesce_ms: int = 500
     # Windows, allocations and service times read at most this often per hall for wait estimates
-    load_cache_s: float = 2.0
+    load_cache_s: float = 10.0
     # Who a bearer token names is re-read at most this often (a revocation made on another server
     # process takes effect within it; on this process at once)
     auth_cache_s: float = 5.0
