@@ -7,6 +7,7 @@ where they are seated; managers only in their own hall; admins anywhere.
 
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,7 +102,9 @@ class PrincipalCache:
             return
         if len(self._known) >= self.MAX_ENTRIES:
             self._known.clear()
-        self._known[token] = (principal, time.monotonic() + self.ttl_s)
+        # spread over the second half of the interval: kiosks that started together do not all
+        # come back to the database in the same instant
+        self._known[token] = (principal, time.monotonic() + self.ttl_s * random.uniform(0.5, 1.0))  # noqa: S311
 
     def clear(self) -> None:
         self._known.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from pathlib import Path
@@ -37,6 +38,20 @@ def close_past_days_everywhere(database: Database) -> int:
     return expired
 
 
+def warm_up(database: Database) -> None:
+    """Read every hall's windows, service times and waits once before serving, so the first kiosks
+    after a restart do not each pay for loading their hall (and for compiling the statements)."""
+    from .services import waits, windows
+
+    halls = windows.halls(database)
+    with database.read() as db:
+        for start in range(0, len(halls), 20):
+            waits.halls_waits(db, halls[start:start + 20], clock.now())
+    with database.write() as db:  # the write engine compiles its statements and connects too
+        for hall in halls[:1]:
+            waits.hall_load(db, hall, clock.now())
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the API, pages and Socket.IO until interrupted."""
     from . import create_app
@@ -48,6 +63,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
         raise SystemExit("the database schema is not current: run `govhall db upgrade` first")
     close_past_days_everywhere(database)
     app = create_app(settings, database)
+    warm_up(database)
+    # What start-up built lives as long as the process: keep it out of the collector's full passes,
+    # which otherwise walk it all and hold a cooperative server still for a noticeable time.
+    gc.collect()
+    gc.freeze()
     sio = app.extensions["socketio"]
 
     def rollover_loop() -> None:

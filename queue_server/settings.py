@@ -27,12 +27,12 @@ class Settings:
     public_rate_limit: str = "600/minute"  # public reads per address (phones, screens)
     rate_limit_storage: str | None = None  # default: redis_url when set, else memory
     # Screens get the refreshed queue at most this often per hall (0: at once, in the request)
-    publish_coalesce_ms: int = 500
+    publish_coalesce_ms: int = 1000
     # Windows, allocations and service times read at most this often per hall for wait estimates
     load_cache_s: float = 10.0
     # Who a bearer token names is re-read at most this often (a revocation made on another server
     # process takes effect within it; on this process at once)
-    auth_cache_s: float = 5.0
+    auth_cache_s: float = 15.0
     # Proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are trusted, so per-address limits
     # count the phone, not nginx
     trusted_proxies: int = 0

@@ -43,11 +43,12 @@ def servers_for(bundle: str, windows: Sequence[WindowLoad], waiting: Mapping[str
     """How many windows' worth of service `bundle` gets now (0.0 when none is open for it)."""
     total = 0.0
     for w in windows:
-        if bundle not in w.ranks:
+        rank = w.ranks.get(bundle)
+        if rank is None:
             continue
-        demand = {b: max(waiting.get(b, 0), 1 if b == bundle else 0) * rank_weight(r)
-                  for b, r in w.ranks.items()}
-        total += demand[bundle] / sum(demand.values())
+        own = rank_weight(rank) * max(waiting.get(bundle, 0), 1)
+        others = sum(rank_weight(r) * waiting.get(b, 0) for b, r in w.ranks.items() if b != bundle)
+        total += own / (own + others)
     return total
 
 

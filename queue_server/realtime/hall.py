@@ -37,6 +37,7 @@ from . import assist
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/hall"
+REFRESH_BATCH = 10  # halls refreshed per database read by the coalesced refresh
 TOKEN_RECHECK_S = 30.0  # how often a staff screen's token is verified again
 
 socketio = SocketIO()
@@ -225,10 +226,17 @@ class _StateRefresh:
             self._publish(halls, set())
 
     def _publish(self, halls: set[str], windows: set[tuple[str, int]]) -> None:
-        try:
-            _publish_state(self.rt, self.sio, halls, windows)
-        except Exception:  # a screen refresh must never fail the request that already committed
-            log.exception("publishing state after commit failed")
+        # A few halls per read, letting requests run in between: refreshing two hundred halls at
+        # once would hold a cooperative (gevent) server for a noticeable time.
+        batch = sorted(halls)
+        for start in range(0, max(len(batch), 1), REFRESH_BATCH):
+            try:
+                _publish_state(self.rt, self.sio, set(batch[start:start + REFRESH_BATCH]),
+                               windows if start == 0 else set())
+            except Exception:  # a screen refresh must never fail the request that already committed
+                log.exception("publishing state after commit failed")
+            if len(batch) > REFRESH_BATCH:
+                self.sio.sleep(0)
 
 
 def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tuple[str, int]]) -> None:

@@ -13,6 +13,7 @@ Each alert names the windows a manager could use at once:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from ..db import Database
 from ..models import Hall, Window
 from .common import hall_by_code
 from .settings import thresholds
-from .waits import BundleWait, hall_waits
+from .waits import CACHE, BundleWait, hall_waits
 
 LIGHT_QUEUE = 3  # a window whose bundles have at most this many waiting can take on another bundle
 SUGGESTIONS = 4  # windows named per kind of suggestion
@@ -57,7 +58,7 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
 
     `waits`: the hall's waits when the caller has them already (the screens' refresh does).
     """
-    limits = thresholds(db, hall)
+    limits = _thresholds(db, hall)
     waits = hall_waits(db, hall, now) if waits is None else waits
     waiting = {b.code: b.waiting for b in waits}
     longest = {b.code: int((now - b.oldest_taken_at).total_seconds() // 60) if b.oldest_taken_at else 0
@@ -95,6 +96,26 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
     alerts.sort(key=lambda a: -max(a.waiting / a.waiting_threshold,
                                    a.longest_wait_min / a.wait_threshold_min))
     return alerts
+
+
+# The screens' refresh asks for every changed hall about once a second: keep each hall's thresholds
+# as long as its window loads (waits.CACHE); a manager's change on this process drops them at once.
+_LIMITS: dict[tuple[object, int], tuple[float, dict[str, Any]]] = {}
+
+
+def _thresholds(db: Session, hall: Hall) -> dict[str, Any]:
+    key = (db.get_bind().url, hall.id)
+    held = _LIMITS.get(key)
+    if held is not None and time.monotonic() - held[0] < CACHE.ttl_s:
+        return held[1]
+    limits = thresholds(db, hall)
+    if CACHE.ttl_s > 0:
+        _LIMITS[key] = (time.monotonic(), limits)
+    return limits
+
+
+def forget_thresholds() -> None:
+    _LIMITS.clear()
 
 
 def alerts_payload(db: Session, hall: Hall, now: datetime,

@@ -135,6 +135,16 @@ def update_settings(database: Database, hall_code: str, changes: Mapping[str, in
                     bundles: list[dict[str, Any]] | None, now: datetime, actor: str) -> dict[str, Any]:
     """Change the hall's policy (keys of POLICY; None leaves one as it is) and, when `bundles` is given,
     replace every bundle's own surge thresholds with it; audit-logged with the values before."""
+    from .alerts import forget_thresholds
+
+    try:
+        return _update_settings(database, hall_code, changes, bundles, now, actor)
+    finally:
+        forget_thresholds()  # the screens' refresh keeps them a while: drop them after the commit
+
+
+def _update_settings(database: Database, hall_code: str, changes: Mapping[str, int | None],
+                     bundles: list[dict[str, Any]] | None, now: datetime, actor: str) -> dict[str, Any]:
     with database.write() as db:
         hall = hall_by_code(db, hall_code, lock=True)
         row = db.get(HallServiceSetting, hall.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import defaultdict
@@ -47,10 +48,15 @@ class HallLoad:
     oldest: dict[str, datetime]
     service_min: dict[str, float]
     idle: dict[str, int]
-    servers: dict[str, float]  # eta.servers_for of every bundle, computed once
+    servers: dict[str, float] | None = None  # eta.servers_for of every bundle, when computed at once
+
+    def servers_of(self, bundle: str) -> float:
+        if self.servers is not None:
+            return self.servers.get(bundle, 0.0)
+        return eta.servers_for(bundle, self.windows, self.waiting)
 
     def wait_for(self, bundle: str, ahead: int) -> int | None:
-        return eta.wait_minutes(ahead, self.service_min[bundle], self.servers.get(bundle, 0.0),
+        return eta.wait_minutes(ahead, self.service_min[bundle], self.servers_of(bundle),
                                 self.idle.get(bundle, 0))
 
 
@@ -84,7 +90,7 @@ class _Windows:
     idle: dict[str, int]
     service_min: dict[str, float]
     served: tuple[tuple[str, str, str], ...]  # (code, name, prefix) of the bundles some window serves
-    at: float
+    at: float  # expiry, time.monotonic()
 
 
 class LoadCache:
@@ -102,9 +108,9 @@ class LoadCache:
         self._lock = threading.Lock()
 
     def get(self, db: Session, hall: Hall, now: datetime) -> _Windows:
-        key = (db.get_bind(), hall.code)
+        key = (db.get_bind().url, hall.code)  # read and write engines of one database share it
         entry = self._entries.get(key)
-        if entry is not None and time.monotonic() - entry.at < self.ttl_s:
+        if entry is not None and time.monotonic() < entry.at:
             return entry
         entry = _windows(db, hall, now)
         if self.ttl_s > 0:
@@ -144,7 +150,10 @@ def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
     served = tuple((code, name, prefix) for code, name, prefix in db.execute(
         select(Bundle.code, Bundle.name, Bundle.prefix)
         .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix)))
-    return _Windows(loads, dict(idle), service, served, time.monotonic())
+    # `at`: when the entry expires; spread over the second half of the interval, so halls loaded
+    # together (at start-up) are not all read again in the same instant
+    expires = time.monotonic() + CACHE.ttl_s * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+    return _Windows(loads, dict(idle), service, served, expires)
 
 
 def allocations(db: Session, hall: Hall) -> dict[int, dict[str, int]]:
@@ -187,9 +196,12 @@ def waiting_now(db: Session, halls: Sequence[Hall], now: datetime
     return result
 
 
-def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime]) -> HallLoad:
+def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime],
+          every_bundle: bool = False) -> HallLoad:
+    """The load; with `every_bundle` each bundle's servers at once (a screen refresh needs them all,
+    a ticket only its own)."""
     return HallLoad(static.windows, waiting, oldest, static.service_min, static.idle,
-                    eta.servers_all(static.windows, waiting))
+                    eta.servers_all(static.windows, waiting) if every_bundle else None)
 
 
 def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
@@ -207,7 +219,7 @@ def _waits(static: _Windows, load: HallLoad) -> list[BundleWait]:
             wait_min=load.wait_for(code, waiting),
             open_windows=sum(1 for w in load.windows if code in w.ranks),
             service_min=load.service_min[code],
-            servers=load.servers.get(code, 0.0),
+            servers=load.servers_of(code),
             oldest_taken_at=load.oldest.get(code),
         ))
     return result
@@ -224,5 +236,5 @@ def halls_waits(db: Session, halls: Sequence[Hall], now: datetime) -> dict[str, 
     result = {}
     for hall in halls:
         static = CACHE.get(db, hall, now)
-        result[hall.code] = _waits(static, _load(static, *lines[hall.id]))
+        result[hall.code] = _waits(static, _load(static, *lines[hall.id], every_bundle=True))
     return result
