@@ -38,7 +38,7 @@ from hardware.qr.bench import command as qr_bench
 @click.option("--kiosks-per-hall", type=click.IntRange(1, 1000),
               help="default: enough that none passes half its own rate limit")
 @click.pass_context
-def bench(ctx: click.Context, as_json: bool, async_mode: str | None, no_baseline: bool,
+def bench(ctx: click.Context, /, as_json: bool, async_mode: str | None, no_baseline: bool,
           **load: Any) -> None:
     """Benchmarks: without a subcommand, the server under a simulated hall's load, beside the bare stack."""
     if ctx.invoked_subcommand is not None:

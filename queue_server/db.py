@@ -7,7 +7,11 @@ PostgreSQL uses row locks (SELECT … FOR UPDATE) taken by the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,71 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_MS = 30_000
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+def native_thread(target: Callable[[], None], name: str) -> None:
+    """Run `target` in a real OS thread even where gevent or eventlet patched `threading`.
+
+    The sqlite3 module releases the GIL during a call, so a checkpoint's disk flushes there do not
+    hold the cooperative server's one thread still.
+    """
+    thread_class: Any = threading.Thread
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            thread_class = monkey.get_original("threading", "Thread")
+    except ImportError:
+        pass
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("thread"):
+            thread_class = patcher.original("threading").Thread
+    thread_class(target=target, name=name, daemon=True).start()
+
+
+def _sleeper() -> Callable[[float], None]:
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("time"):
+            return monkey.get_original("time", "sleep")  # type: ignore[no-any-return]
+    except ImportError:
+        pass
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("time"):
+            return patcher.original("time").sleep  # type: ignore[no-any-return]
+    return time.sleep
+
+
+def start_wal_checkpoints(database: Database, every_s: float = 1.0) -> None:
+    """Checkpoint the WAL from a background OS thread instead of inside a commit.
+
+    SQLite runs an automatic checkpoint (copying the WAL into the database file and flushing it to
+    disk) in whichever commit passes 1,000 pages; under gevent that commit holds every request.
+    The server turns automatic checkpoints off on its connections and checkpoints here (PASSIVE:
+    never waits for, nor blocks, readers and writers).
+    """
+    path = make_url(database.url).database
+    if not database.is_sqlite or not path or path == ":memory:":
+        return
+    database.background_checkpoints = True
+    sleep = _sleeper()
+
+    def loop() -> None:
+        conn = sqlite3.connect(path, timeout=SQLITE_BUSY_MS / 1000, check_same_thread=False)
+        while True:
+            sleep(every_s)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:  # busy or locked: the next round tries again
+                continue
+
+    native_thread(loop, "sqlite-wal-checkpoint")
+
+
+def _sqlite_engine(url: str, begin: str, database: Database | None = None) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +101,8 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        if database is not None and database.background_checkpoints:
+            cur.execute("PRAGMA wal_autocheckpoint=0")  # start_wal_checkpoints does them
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -47,10 +117,11 @@ class Database:
 
     def __init__(self, url: str, **engine_options: Any) -> None:
         self.url = url
+        self.background_checkpoints = False  # set by start_wal_checkpoints (the server)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
-            self.engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
-            self.read_engine = _sqlite_engine(url, "BEGIN")
+            self.engine = _sqlite_engine(url, "BEGIN IMMEDIATE", self)
+            self.read_engine = _sqlite_engine(url, "BEGIN", self)
         else:
             options = {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True, **engine_options}
             self.engine = create_engine(url, **options)

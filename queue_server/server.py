@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import secrets
+import socket
 from pathlib import Path
 
 from . import clock
-from .db import Database
+from .db import Database, start_wal_checkpoints
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     settings = persistent_secret(settings)
     database = Database(settings.database_url)
+    start_wal_checkpoints(database)  # before any connection is made (SQLite only)
     if not is_current(database):
         raise SystemExit("the database schema is not current: run `govhall db upgrade` first")
     close_past_days_everywhere(database)
@@ -80,8 +82,39 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     sio.start_background_task(rollover_loop)
     log.info("govhall serving on http://%s:%s (async mode %s)", host, port, sio.async_mode)
-    sio.run(app, host=host, port=port, use_reloader=False, log_output=False,
-            **server_options(sio.async_mode))
+    if sio.async_mode in ("gevent", "eventlet"):
+        serve_cooperative(app, sio.async_mode, host, port)
+    else:
+        sio.run(app, host=host, port=port, use_reloader=False, log_output=False,
+                **server_options(sio.async_mode))
+
+
+def nodelay_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, with TCP_NODELAY (inherited by accepted sockets on Linux).
+
+    Without it every keep-alive response of the cooperative servers waits ~40 ms: the response goes
+    out in two writes, Nagle's algorithm holds the second until the first is acknowledged, and the
+    client delays that acknowledgement 40 ms (found by the benchmark: GET /health 44 ms median on
+    gevent, 1.6 ms on threading; 0.3 ms with this option).
+    """
+    listener = socket.create_server((host, port), backlog=2048)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
+
+
+def serve_cooperative(app: object, async_mode: str, host: str, port: int) -> None:
+    """What `SocketIO.run` does for gevent and eventlet (their production WSGI servers), on a
+    TCP_NODELAY listener. The standard library is already patched (`queue_server.launch`), so the
+    socket is the cooperative one."""
+    listener = nodelay_listener(host, port)
+    if async_mode == "gevent":
+        from gevent import pywsgi
+
+        pywsgi.WSGIServer(listener, app, log=None).serve_forever()
+    else:
+        import eventlet.wsgi
+
+        eventlet.wsgi.server(listener, app, log_output=False, **server_options("eventlet"))  # type: ignore[arg-type]
 
 
 # eventlet's WSGI server silently stops accepting past 1,024 connections unless told otherwise

@@ -148,21 +148,22 @@ async def _screen(url: str, hall: str, session: Any, gate: asyncio.Semaphore) ->
         else:
             log.error = f"subscribe refused: {answer!r}"
 
-    @sio.on("connect", namespace="/hall")
     async def on_connect() -> None:
         if log.subscribed:  # a reconnect: subscribe again, as the real screens do
             sio.start_background_task(subscribe)
 
-    @sio.on("disconnect", namespace="/hall")
     async def on_disconnect(*_: Any) -> None:
         if log.subscribed and log.subscribed[-1][1] is None:
             log.subscribed[-1][1] = time.time()
 
-    @sio.on("ticket_called", namespace="/hall")
     async def on_called(data: Any) -> None:
         at = time.time()
         ticket = data.get("ticket") or {}
         log.received.append((str(data.get("hall")), str(ticket.get("number")), bool(data.get("recall")), at))
+
+    sio.on("connect", on_connect, namespace="/hall")
+    sio.on("disconnect", on_disconnect, namespace="/hall")
+    sio.on("ticket_called", on_called, namespace="/hall")
 
     async with gate:
         try:

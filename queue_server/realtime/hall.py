@@ -161,10 +161,16 @@ def make_publisher(rt: Runtime, sio: SocketIO) -> Any:
 
     def publish(events: Iterable[Event]) -> None:
         events = tuple(events)
+        called = False
         for e in events:
             if isinstance(e, TicketCalled):
                 payload = e.payload()
                 sio.emit("ticket_called", payload, to=f"hall:{e.hall}", namespace=NAMESPACE)
+                called = True
+        if called:
+            # let the screens' writers send the call now (gevent, eventlet), before the refreshed
+            # state is computed; a no-op wait for threads
+            sio.sleep(0)
         try:
             assist.publish(rt, sio, events)
         except Exception:  # as below: the request already committed
