@@ -7,9 +7,9 @@ PostgreSQL uses row locks (SELECT … FOR UPDATE) taken by the services.
 
 from __future__ import annotations
 
+import _thread
 import sqlite3
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,26 +23,26 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_MS = 30_000
 
 
-def native_thread(target: Callable[[], None], name: str) -> None:
-    """Run `target` in a real OS thread even where gevent or eventlet patched `threading`.
+def native_thread(target: Callable[[], None]) -> None:
+    """Run `target` in a real OS thread even where gevent or eventlet patched the thread modules.
 
     The sqlite3 module releases the GIL during a call, so a checkpoint's disk flushes there do not
     hold the cooperative server's one thread still.
     """
-    thread_class: Any = threading.Thread
+    start = _thread.start_new_thread
     try:
         from gevent import monkey
 
         if monkey.is_module_patched("threading"):
-            thread_class = monkey.get_original("threading", "Thread")
+            start = monkey.get_original("_thread", "start_new_thread")
     except ImportError:
         pass
     if "eventlet" in sys.modules:
         from eventlet import patcher
 
         if patcher.is_monkey_patched("thread"):
-            thread_class = patcher.original("threading").Thread
-    thread_class(target=target, name=name, daemon=True).start()
+            start = patcher.original("_thread").start_new_thread
+    start(target, ())
 
 
 def _sleeper() -> Callable[[float], None]:
@@ -84,7 +84,7 @@ def start_wal_checkpoints(database: Database, every_s: float = 1.0) -> None:
             except sqlite3.Error:  # busy or locked: the next round tries again
                 continue
 
-    native_thread(loop, "sqlite-wal-checkpoint")
+    native_thread(loop)
 
 
 def _sqlite_engine(url: str, begin: str, database: Database | None = None) -> Engine:
