@@ -4,43 +4,12 @@ public view only."""
 
 from __future__ import annotations
 
-import queue
-import time
-
-import socketio
+from .test_realtime import Screen
 
 
-class Client:
-    """A real Socket.IO client subscribed to one screen; events and the subscribe answer land in queues."""
-
-    def __init__(self, url: str, screen: str, token: str | None = None) -> None:
-        self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
-        self.answers: queue.Queue[dict] = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("connect", lambda: self.sio.emit(
-            "subscribe", {"hall": "demo", "screen": screen}, namespace="/hall", callback=self.answers.put),
-            namespace="/hall")
-        for name in ("snapshot", "assist_updated"):
-            self.sio.on(name, self._keeper(name), namespace="/hall")
-        self.sio.connect(url, namespaces=["/hall"], transports=["websocket"],
-                         auth={"token": token} if token else None, wait_timeout=10)
-
-    def _keeper(self, name: str):
-        return lambda data: self.events.put((name, data))
-
-    def wait_for(self, name: str, timeout: float = 5.0, where=lambda d: True) -> dict:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                got, data = self.events.get(timeout=max(0.01, deadline - time.time()))
-            except queue.Empty:
-                break
-            if got == name and where(data):
-                return data
-        raise AssertionError(f"no {name} within {timeout}s")
-
-    def close(self) -> None:
-        self.sio.disconnect()
+def Client(url: str, screen: str, token: str | None = None) -> Screen:
+    """A real Socket.IO client subscribed to one screen of the demo hall (test_realtime's Screen)."""
+    return Screen(url, screen=screen, token=token, events=("snapshot", "assist_updated"))
 
 
 BODY = {"kind": "help", "location": "24小时自助区 3号终端", "phone": "13812345678", "name": "王芳",

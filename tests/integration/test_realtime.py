@@ -20,11 +20,13 @@ from ..conftest import REDIS_URL, LiveServer, service_missing
 class Screen:
     """A real Socket.IO client subscribed like a display; events land in a queue."""
 
-    def __init__(self, url: str, hall: str = "demo", screen: str = "hall", token: str | None = None) -> None:
+    def __init__(self, url: str, hall: str = "demo", screen: str = "hall", token: str | None = None,
+                 events: tuple[str, ...] = ("snapshot", "ticket_called", "queue_updated", "window_updated"),
+                 ) -> None:
         self.events: queue.Queue[tuple[str, dict]] = queue.Queue()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1)
         self.sio.on("connect", self._subscribe, namespace="/hall")
-        for name in ("snapshot", "ticket_called", "queue_updated", "window_updated"):
+        for name in events:
             self.sio.on(name, self._keeper(name), namespace="/hall")
         self.hall, self.screen, self.answers = hall, screen, queue.Queue()
         self.sio.connect(url, namespaces=["/hall"], transports=["websocket"],
