@@ -95,6 +95,9 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
 def window_snapshot(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> dict[str, Any]:
     current = _current_by_window(db, hall, now).get(window.id)
+    # the catalogue's bundles in the session at once: the window's allocations then find theirs
+    # without a query each (this runs after every call, for the screens)
+    db.scalars(select(Bundle)).all()
     return {
         "hall": hall_info(hall),
         "window": window_state(window, current),
