@@ -70,11 +70,19 @@ def _staff(roles: tuple[str, ...]) -> dict[str, Any] | None:
     return staff if isinstance(staff, dict) and staff.get("role") in roles else None
 
 
+def _elsewhere() -> ResponseReturnValue:
+    """Not for this console: signed in with another role → that role's own console; else the login."""
+    staff = session.get("staff")
+    if isinstance(staff, dict) and staff.get("role") in HOME:
+        return redirect(url_for(HOME[staff["role"]]))
+    return redirect(url_for("consoles.login", next=request.path))
+
+
 @bp.get("/counter/")
 def counter() -> ResponseReturnValue:
     staff = _staff(("clerk", "manager", "admin"))
     if staff is None:
-        return redirect(url_for("consoles.login", next=request.path))
+        return _elsewhere()
     return render_template("counter.html", staff=staff, version=runtime().version)
 
 
@@ -82,7 +90,7 @@ def counter() -> ResponseReturnValue:
 def manage() -> ResponseReturnValue:
     staff = _staff(("manager", "admin"))
     if staff is None:
-        return redirect(url_for("consoles.login", next=request.path))
+        return _elsewhere()
     return render_template("manage.html", staff=staff, version=runtime().version)
 
 
@@ -91,7 +99,7 @@ def assist() -> ResponseReturnValue:
     """帮办代办 staff: open requests live, claim one, record progress, close it."""
     staff = _staff(("assistant", "manager", "admin"))
     if staff is None:
-        return redirect(url_for("consoles.login", next=request.path))
+        return _elsewhere()
     from sqlalchemy import select
 
     from ..models import Staff

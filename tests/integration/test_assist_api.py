@@ -158,7 +158,9 @@ def test_an_assistant_login_lands_on_the_assist_console(client):
                                     "csrf_token": csrf})
     assert r.status_code == 302 and r.headers["Location"].endswith("/assist/")
     assert client.get("/assist/").status_code == 200
-    assert client.get("/counter/").status_code == 302  # not a window clerk
+    other = client.get("/counter/")  # not a window clerk: sent to their own console, not to the login
+    assert other.status_code == 302 and other.headers["Location"].endswith("/assist/")
+    assert client.get("/manage/").headers["Location"].endswith("/assist/")
 
 
 def test_staff_file_for_a_citizen_and_a_managers_filing_is_audited(client, login, sqlite_db):

@@ -17,6 +17,11 @@ export const ACTION = {
   "followup.verify": ["差评核实", "amber"], "followup.rectify": ["差评整改", "amber"],
   "followup.callback": ["差评回访", "amber"], "followup.close": ["差评办结", "green"],
   "demo.seed": ["初始化演示大厅", ""], "catalogue.seed": ["导入事项目录", ""],
+  "settings.update": ["修改大厅设置", "blue"], "calendar.set": ["设置节假日/调休", "blue"],
+  "calendar.delete": ["删除日历例外", "amber"], "advice.generate": ["生成调配建议", ""],
+  "assist.file": ["代为提交帮办代办", ""], "assist.claim": ["受理帮办代办", ""],
+  "assist.progress": ["记录帮办代办进展", ""], "assist.release": ["退回帮办代办", "amber"],
+  "assist.done": ["帮办代办办结", "green"], "assist.cancel": ["取消帮办代办", "red"],
 };
 export const FIELD = { username: "用户名", name: "姓名", password: "密码", role: "角色", window: "座席窗口",
   active: "启用状态", kind: "设备类型", bundles: "事项", rank: "优先级", code: "事项编码", open: "开放状态" };
