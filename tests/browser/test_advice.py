@@ -5,7 +5,8 @@ actual waits."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,12 +19,15 @@ from .conftest import screenshot
 from .test_manage import console, expect, open_view, take, window_by_number
 
 pytestmark = pytest.mark.browser
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def yesterday_with_advice(database_url: str) -> None:
     """Yesterday: three tickets waiting at an advice, called 35, 30 and 25 minutes after they were taken."""
     database = Database(database_url)
-    y = clock.now() - timedelta(days=1)
+    # 10:00 in the hall (Asia/Shanghai) on its yesterday, whatever the time of day the test runs at
+    local = clock.now().astimezone(SHANGHAI)
+    y = datetime.combine(local.date() - timedelta(days=1), time(10, 0), SHANGHAI).astimezone(UTC)
     for m in (30, 20, 10):
         tickets.take_ticket(database, "demo", "real-estate", y - timedelta(minutes=m))
     give_advice(database, "demo", y, "staff:manager", budget_s=0.5)
