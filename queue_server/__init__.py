@@ -87,6 +87,10 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 
     CACHE.ttl_s = settings.load_cache_s
     from .auth import PRINCIPALS
+    from .services.alerts import LIMITS
+
+    LIMITS.ttl_s = settings.load_cache_s
+    LIMITS.clear()
 
     PRINCIPALS.ttl_s = settings.auth_cache_s
     PRINCIPALS.clear()

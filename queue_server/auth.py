@@ -7,8 +7,6 @@ where they are seated; managers only in their own hall; admins anywhere.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from .expiring import Expiring
 from .models import Device, Staff, Window
 from .queue.errors import Forbidden, Unauthorized
 from .runtime import runtime
@@ -76,41 +75,10 @@ def principal_from_token(db: Session, token: str, now: datetime) -> Principal | 
 auth = HTTPTokenAuth(scheme="Bearer", description="staff login token or device token")
 
 
-class PrincipalCache:
-    """Who a token names, remembered for `ttl_s` seconds (0: not at all).
-
-    Every request of a kiosk or a clerk carries its token; reading the staff or device row each time
-    was a fifth of the cost of taking a number. Any change to a staff or device row (revocation,
-    deactivation, a new password or seat) empties the cache of this process at commit; another
-    server process notices within `ttl_s`.
-    """
-
-    MAX_ENTRIES = 10_000
-
-    def __init__(self) -> None:
-        self.ttl_s = 0.0
-        self._known: dict[str, tuple[Principal, float]] = {}
-
-    def get(self, token: str) -> Principal | None:
-        held = self._known.get(token)
-        if held is not None and time.monotonic() < held[1]:
-            return held[0]
-        return None
-
-    def put(self, token: str, principal: Principal) -> None:
-        if self.ttl_s <= 0:
-            return
-        if len(self._known) >= self.MAX_ENTRIES:
-            self._known.clear()
-        # spread over the second half of the interval: kiosks that started together do not all
-        # come back to the database in the same instant
-        self._known[token] = (principal, time.monotonic() + self.ttl_s * random.uniform(0.5, 1.0))  # noqa: S311
-
-    def clear(self) -> None:
-        self._known.clear()
-
-
-PRINCIPALS = PrincipalCache()
+# Who a token names. Every request of a kiosk or a clerk carries its token; reading the staff or
+# device row each time was a fifth of the cost of taking a number. Any change to a staff or device
+# row (revocation, deactivation, a new password or seat) empties it on this process at commit.
+PRINCIPALS: Expiring[str, Principal] = Expiring()
 
 
 @event.listens_for(Session, "after_flush")

@@ -144,6 +144,11 @@ class PeriodReport(Schema):
     assist = Dict(required=True, metadata={"description": "帮办代办 figures (services/assist.py)"})
 
 
+# JSON by default; format=xlsx or csv answers a file
+REPORT_RESPONSES = cast(Any, {**responses(401, 403, 404),
+                              200: {"description": "the report", "content": {XLSX: FILE, CSV: FILE}}})
+
+
 @bp.get("/halls/<hall>/reports/daily")
 @bp.auth_required(auth, roles=["manager"])
 @bp.input(ReportQuery, location="query", arg_name="query")
@@ -152,8 +157,7 @@ class PeriodReport(Schema):
         description="Waits are called_at − taken_at in minutes, p50/p90 by linear interpolation; "
         "busy_share is served time over the hall's opening hours. format=xlsx gives a workbook "
         "(a sheet per section), format=csv UTF-8 with a BOM, the sections one after another.",
-        responses=cast(Any, {**responses(401, 403, 404),
-                             200: {"description": "the report", "content": {XLSX: FILE, CSV: FILE}}}))
+        responses=REPORT_RESPONSES)
 def daily(hall: str, query: dict[str, Any]) -> Any:
     return _report(hall, "daily", query)
 
@@ -164,8 +168,7 @@ def daily(hall: str, query: dict[str, Any]) -> Any:
 @bp.output(PeriodReport)
 @bp.doc(summary="Weekly report (manager): Monday–Sunday around `date`; the daily report's shape",
         description="busy_share is over the hall's working days of the week (its holiday calendar).",
-        responses=cast(Any, {**responses(401, 403, 404),
-                             200: {"description": "the report", "content": {XLSX: FILE, CSV: FILE}}}))
+        responses=REPORT_RESPONSES)
 def weekly(hall: str, query: dict[str, Any]) -> Any:
     return _report(hall, "weekly", query)
 
@@ -175,8 +178,7 @@ def weekly(hall: str, query: dict[str, Any]) -> Any:
 @bp.input(ReportQuery, location="query", arg_name="query")
 @bp.output(PeriodReport)
 @bp.doc(summary="Monthly report (manager): the calendar month of `date`; the daily report's shape",
-        responses=cast(Any, {**responses(401, 403, 404),
-                             200: {"description": "the report", "content": {XLSX: FILE, CSV: FILE}}}))
+        responses=REPORT_RESPONSES)
 def monthly(hall: str, query: dict[str, Any]) -> Any:
     return _report(hall, "monthly", query)
 

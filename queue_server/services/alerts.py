@@ -13,7 +13,6 @@ Each alert names the windows a manager could use at once:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import Database
+from ..expiring import Expiring
 from ..models import Hall, Window
 from .common import hall_by_code
 from .settings import thresholds
-from .waits import CACHE, BundleWait, hall_waits
+from .waits import BundleWait, hall_waits
 
 LIGHT_QUEUE = 3  # a window whose bundles have at most this many waiting can take on another bundle
 SUGGESTIONS = 4  # windows named per kind of suggestion
@@ -98,24 +98,17 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
     return alerts
 
 
-# The screens' refresh asks for every changed hall about once a second: keep each hall's thresholds
-# as long as its window loads (waits.CACHE); a manager's change on this process drops them at once.
-_LIMITS: dict[tuple[object, int], tuple[float, dict[str, Any]]] = {}
+# The screens' refresh asks for every changed hall about once a second: each hall's thresholds are
+# kept as long as its window loads (create_app sets both); a manager's change here drops them at once.
+LIMITS: Expiring[tuple[object, int], dict[str, Any]] = Expiring()
 
 
 def _thresholds(db: Session, hall: Hall) -> dict[str, Any]:
-    key = (db.get_bind().url, hall.id)
-    held = _LIMITS.get(key)
-    if held is not None and time.monotonic() - held[0] < CACHE.ttl_s:
-        return held[1]
-    limits = thresholds(db, hall)
-    if CACHE.ttl_s > 0:
-        _LIMITS[key] = (time.monotonic(), limits)
-    return limits
+    return LIMITS.get_or_load((db.get_bind().url, hall.id), lambda: thresholds(db, hall))
 
 
 def forget_thresholds() -> None:
-    _LIMITS.clear()
+    LIMITS.clear()
 
 
 def alerts_payload(db: Session, hall: Hall, now: datetime,

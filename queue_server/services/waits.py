@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
 from .common import ACTIVE, today
@@ -90,7 +88,6 @@ class _Windows:
     idle: dict[str, int]
     service_min: dict[str, float]
     served: tuple[tuple[str, str, str], ...]  # (code, name, prefix) of the bundles some window serves
-    at: float  # expiry, time.monotonic()
 
 
 class LoadCache:
@@ -103,26 +100,23 @@ class LoadCache:
     """
 
     def __init__(self) -> None:
-        self.ttl_s = 0.0
-        self._entries: dict[tuple[object, str], _Windows] = {}
-        self._lock = threading.Lock()
+        self.entries: Expiring[tuple[object, str], _Windows] = Expiring()
+
+    @property
+    def ttl_s(self) -> float:
+        return self.entries.ttl_s
+
+    @ttl_s.setter
+    def ttl_s(self, value: float) -> None:
+        self.entries.ttl_s = value
 
     def get(self, db: Session, hall: Hall, now: datetime) -> _Windows:
-        key = (db.get_bind().url, hall.code)  # read and write engines of one database share it
-        entry = self._entries.get(key)
-        if entry is not None and time.monotonic() < entry.at:
-            return entry
-        entry = _windows(db, hall, now)
-        if self.ttl_s > 0:
-            with self._lock:
-                self._entries[key] = entry
-        return entry
+        # keyed by the database's URL: its read and write engines share the entries
+        return self.entries.get_or_load((db.get_bind().url, hall.code), lambda: _windows(db, hall, now))
 
     def invalidate(self, hall_codes: Iterable[str]) -> None:
         codes = set(hall_codes)
-        with self._lock:
-            for key in [k for k in self._entries if k[1] in codes]:
-                del self._entries[key]
+        self.entries.discard(lambda key: key[1] in codes)
 
 
 CACHE = LoadCache()
@@ -150,10 +144,7 @@ def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
     served = tuple((code, name, prefix) for code, name, prefix in db.execute(
         select(Bundle.code, Bundle.name, Bundle.prefix)
         .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix)))
-    # `at`: when the entry expires; spread over the second half of the interval, so halls loaded
-    # together (at start-up) are not all read again in the same instant
-    expires = time.monotonic() + CACHE.ttl_s * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
-    return _Windows(loads, dict(idle), service, served, expires)
+    return _Windows(loads, dict(idle), service, served)
 
 
 def allocations(db: Session, hall: Hall) -> dict[int, dict[str, int]]:
