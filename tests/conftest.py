@@ -256,10 +256,23 @@ class LiveServer:
             return e.code, json.loads(e.read() or b"null")
 
 
-def free_port() -> int:
+def free_port(span: int = 1) -> int:
+    """A port free now, with the `span - 1` ports after it free too (the demo's kiosk takes port + 1)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port + span <= 65536 and all(_bindable(port + i) for i in range(1, span)):
+            return port
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @pytest.fixture

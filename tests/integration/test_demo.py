@@ -44,7 +44,7 @@ def test_govhall_demo_serves_everything_it_prints_and_keeps_its_hall(tmp_path):
 
     from ..conftest import free_port
 
-    port = free_port()
+    port = free_port(span=2)  # the demo's kiosk agent listens on port + 1
     env = {**os.environ, "GOVHALL_INSTANCE_PATH": str(tmp_path), "GOVHALL_DEMO_PASSWORD": "demo-pw-1"}
 
     def run():
