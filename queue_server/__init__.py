@@ -95,8 +95,9 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     PRINCIPALS.ttl_s = settings.auth_cache_s
     PRINCIPALS.clear()
     sio = _socketio(app, settings)
-    sio.on_namespace(HallNamespace(rt))
-    rt.publisher = make_publisher(rt, sio)
+    namespace = HallNamespace(rt)
+    sio.on_namespace(namespace)
+    rt.publisher = make_publisher(rt, sio, namespace)
     return app
 
 

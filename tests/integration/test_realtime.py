@@ -153,6 +153,26 @@ def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_pat
         ticket = take_and_call(a)  # the call is made through process A
         for s in screens:  # and reaches the screen connected to B as well
             assert s.wait_for("ticket_called")["ticket"]["number"] == ticket["number"]
+        # Each process refreshes the queue of its own screens: a number taken through A alone (no
+        # call) still reaches B's screen, told by A which halls changed; and each screen gets each
+        # refresh once, not once per process.
+        for s in screens:
+            while not s.events.empty():
+                s.events.get()
+        clerk = a.login("clerk2")
+        taken = [a.call("POST", "/halls/demo/tickets", clerk, {"bundle": "newborn"})[1] for _ in range(3)]
+        ahead = taken[-1]["people_ahead"]
+
+        def newborn_waiting(data: dict) -> int:
+            return {b["code"]: b["waiting"] for b in data["bundles"]}["newborn"]
+
+        for s in screens:
+            s.wait_for("queue_updated", where=lambda d: newborn_waiting(d) == ahead + 1)
+        time.sleep(2.5)  # two more refresh intervals: nothing further changed, nothing more comes
+        for s in screens:
+            extra = [name for name, _ in iter(lambda: s.events.get() if not s.events.empty() else None,
+                                             None)]
+            assert "queue_updated" not in extra, extra
     finally:
         for s in screens:
             s.close()
