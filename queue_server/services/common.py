@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..events import WindowRef
@@ -124,7 +124,7 @@ _AHEAD_AT_WINDOW = select(func.count()).select_from(Ticket).where(
     _SAME_LINE, Ticket.for_window_id == bindparam("window"), _EARLIER)
 
 
-def people_ahead_of(db: Session, ticket: Ticket, now: datetime) -> int:
+def people_ahead_of(db: Session | Connection, ticket: Ticket, now: datetime) -> int:
     """`calling.people_ahead` of one waiting ticket, counted by the database.
 
     The same rule as the pure function (tests/integration/test_people_ahead.py holds them equal),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, true
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -20,14 +20,13 @@ from ..events import Event, QueueUpdated, WindowUpdated
 from ..models import Allocation, Bundle, Hall, Ticket, TicketCounter, TicketEvent, Window
 from ..queue import calling
 from ..queue.errors import BundleNotServed, IdempotencyMismatch, InvalidTransition, NotFound, QueueError
-from ..queue.numbering import format_number
+from ..queue.numbering import format_number, service_day
 from ..queue.priority import Identity, entitled
 from .common import (
     TicketView,
     as_rule,
     audit,
     bundle_by_code,
-    hall_by_code,
     lock_hall,
     people_ahead_of,
     record,
@@ -35,7 +34,7 @@ from .common import (
     view,
     waiting_tickets,
 )
-from .waits import hall_load
+from .waits import CACHE, HallFacts, ServedBundle, hall_load, load_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +125,10 @@ def _upsert_counter(dialect: str) -> Any:
 _NEXT_SEQ = {name: _upsert_counter(name) for name in ("postgresql", "sqlite")}
 
 
-def _next_seq(db: Session, hall: Hall, bundle: Bundle, day: object) -> int:
+def _next_seq(conn: Connection, dialect: str, hall_id: int, bundle_id: int, day: object) -> int:
     """Atomically take the next sequence number: one upsert, so concurrent kiosks never share one."""
-    stmt = _NEXT_SEQ["postgresql" if db.get_bind().dialect.name == "postgresql" else "sqlite"]
-    return int(db.execute(stmt, {"hall": hall.id, "bundle": bundle.id, "day": day}).scalar_one())
+    stmt = _NEXT_SEQ["postgresql" if dialect == "postgresql" else "sqlite"]
+    return int(conn.execute(stmt, {"hall": hall_id, "bundle": bundle_id, "day": day}).scalar_one())
 
 
 def served_in(db: Session, hall: Hall, bundle: Bundle) -> bool:
@@ -138,34 +137,32 @@ def served_in(db: Session, hall: Hall, bundle: Bundle) -> bool:
                      .limit(1)) is not None
 
 
-_SERVES = (select(Allocation.window_id).join(Window, Window.id == Allocation.window_id)
-           .where(Window.hall_id == Hall.id, Allocation.bundle_id == Bundle.id).exists())
-_HALL_AND_BUNDLE = (select(Hall, Bundle, _SERVES).select_from(Hall).join(Bundle, true())
-                    .where(Hall.code == bindparam("hall"), Bundle.code == bindparam("bundle")))
-
-
-def _hall_and_bundle(db: Session, hall_code: str, bundle_code: str) -> tuple[Hall, Bundle, bool]:
-    """The hall, the bundle and whether a window of the hall serves it: one query."""
-    row = db.execute(_HALL_AND_BUNDLE, {"hall": hall_code, "bundle": bundle_code}).first()
-    if row is None:  # say which one is unknown
-        hall_by_code(db, hall_code)
-        bundle_by_code(db, bundle_code)
-        raise NotFound(f"没有编码为 {bundle_code} 的事项")
-    return row[0], row[1], bool(row[2])
+def _served_bundle(db: Session, hall: HallFacts, static_bundles: dict[str, ServedBundle],
+                   bundle_code: str) -> ServedBundle:
+    """The bundle if a window of the hall serves it; otherwise say whether it is unknown or unserved."""
+    served = static_bundles.get(bundle_code)
+    if served is not None:
+        return served
+    bundle = bundle_by_code(db, bundle_code)
+    raise BundleNotServed(f"{hall.name}暂未开设“{bundle.name}”窗口")
 
 
 def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
            identity: Identity | None, priority: str | None, key: str | None,
            source: str, device_id: int | None,
            check_hall: Callable[[int], None] | None = None) -> Issued:
-    hall, bundle, served = _hall_and_bundle(db, hall_code, bundle_code)
+    # The hall, its served bundles and its windows come from the per-process load cache (kept a few
+    # seconds, dropped at once by a window change made here): the statements below are the only
+    # ones a number costs, all Core statements on the session's connection.
+    static = CACHE.by_code(db, hall_code, now)
+    hall = static.hall
     if check_hall is not None:
         check_hall(hall.id)
-    if not served:
-        raise BundleNotServed(f"{hall.name}暂未开设“{bundle.name}”窗口")
-    day = today(hall, now)
+    bundle = _served_bundle(db, hall, static.bundles, bundle_code)
+    day = service_day(now, hall.timezone)
     grant = entitled(priority, identity, day, hall.elderly_age)
-    seq = _next_seq(db, hall, bundle, day)
+    conn = db.connection()
+    seq = _next_seq(conn, conn.dialect.name, hall.id, bundle.id, day)
     ticket = Ticket(
         hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
         number=format_number(bundle.prefix, seq), priority=grant.value,
@@ -175,12 +172,11 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
     )
     # Counted before the insert (the new ticket is the newest in its lane), so the quote is written
     # with the row instead of by a second statement.
-    ahead = people_ahead_of(db, ticket, now)
-    wait = hall_load(db, hall, now).wait_for(bundle.code, ahead)
+    ahead = people_ahead_of(conn, ticket, now)
+    wait = load_of(conn, static, now).wait_for(bundle.code, ahead)
     # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
     # the ticket object above was only the rule's view of the row and never joins the session.
     row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}
-    conn = db.connection()
     ticket_id = conn.execute(_INSERT_TICKET, {**row, "quoted_people_ahead": ahead, "quoted_wait_min": wait,
                                               "recall_count": 0, "requeue_count": 0,
                                               "transfer_count": 0}).scalar_one()

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
-from .common import ACTIVE, today
+from ..queue.numbering import service_day
+from .common import ACTIVE, hall_by_code, today
 
 SAMPLES_PER_BUNDLE = 50
 SAMPLE_DAYS = 14
@@ -81,13 +82,34 @@ def _aware(value: datetime) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class HallFacts:
+    """What taking a number needs of the hall row (none of it changes while the hall runs)."""
+
+    id: int
+    code: str
+    name: str
+    timezone: str
+    elderly_age: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServedBundle:
+    id: int
+    code: str
+    name: str
+    prefix: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Windows:
     """The slow-changing part of a hall's load: open windows, their bundles, measured service times."""
 
+    hall: HallFacts
     windows: tuple[eta.WindowLoad, ...]
     idle: dict[str, int]
     service_min: dict[str, float]
     served: tuple[tuple[str, str, str], ...]  # (code, name, prefix) of the bundles some window serves
+    bundles: dict[str, ServedBundle]  # the same bundles by code
 
 
 class LoadCache:
@@ -113,6 +135,12 @@ class LoadCache:
     def get(self, db: Session, hall: Hall, now: datetime) -> _Windows:
         # keyed by the database's URL: its read and write engines share the entries
         return self.entries.get_or_load((db.get_bind().url, hall.code), lambda: _windows(db, hall, now))
+
+    def by_code(self, db: Session, hall_code: str, now: datetime) -> _Windows:
+        """`get` from the hall's code: the hall row itself is read only when the entry is not held
+        (taking a number reads nothing else that is slow to change)."""
+        held = self.entries.get((db.get_bind().url, hall_code))
+        return held if held is not None else self.get(db, hall_by_code(db, hall_code), now)
 
     def invalidate(self, hall_codes: Iterable[str]) -> None:
         codes = set(hall_codes)
@@ -141,10 +169,12 @@ def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
     service = {code: eta.service_minutes(samples.get(code, []), minutes)
                for code, minutes in expected.items()}
     served_codes = {code for codes in ranks.values() for code in codes}
-    served = tuple((code, name, prefix) for code, name, prefix in db.execute(
-        select(Bundle.code, Bundle.name, Bundle.prefix)
-        .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix)))
-    return _Windows(loads, dict(idle), service, served)
+    bundles = {row.code: ServedBundle(row.id, row.code, row.name, row.prefix) for row in db.execute(
+        select(Bundle.id, Bundle.code, Bundle.name, Bundle.prefix)
+        .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix))}
+    served = tuple((b.code, b.name, b.prefix) for b in bundles.values())
+    facts = HallFacts(hall.id, hall.code, hall.name, hall.timezone, hall.elderly_age)
+    return _Windows(facts, loads, dict(idle), service, served, bundles)
 
 
 def allocations(db: Session, hall: Hall) -> dict[int, dict[str, int]]:
@@ -196,8 +226,17 @@ def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime]
 
 
 def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
-    static = CACHE.get(db, hall, now)
-    waiting, oldest = waiting_now(db, [hall], now)[hall.id]
+    return load_of(db, CACHE.get(db, hall, now), now)
+
+
+def load_of(db: Session | Connection, static: _Windows, now: datetime) -> HallLoad:
+    """The load of the hall `static` was read for: its windows with the line as it is now."""
+    day = service_day(now, static.hall.timezone)
+    waiting: dict[str, int] = {}
+    oldest: dict[str, datetime] = {}
+    for _hall, _day, code, count, first in db.execute(_WAITING_IN_HALL, {"hall": static.hall.id, "day": day}):
+        waiting[code] = count
+        oldest[code] = _aware(first)
     return _load(static, waiting, oldest)
 
 
