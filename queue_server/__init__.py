@@ -89,7 +89,7 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     from .auth import PRINCIPALS
     from .services.alerts import LIMITS
 
-    LIMITS.ttl_s = settings.load_cache_s
+    LIMITS.ttl_s = min(settings.load_cache_s, 10.0)  # surge thresholds: no relay drops them elsewhere
     LIMITS.clear()
 
     PRINCIPALS.ttl_s = settings.auth_cache_s

@@ -28,8 +28,10 @@ class Settings:
     rate_limit_storage: str | None = None  # default: redis_url when set, else memory
     # Screens get the refreshed queue at most this often per hall (0: at once, in the request)
     publish_coalesce_ms: int = 1000
-    # Windows, allocations and service times read at most this often per hall for wait estimates
-    load_cache_s: float = 10.0
+    # Windows, allocations and service times read at most this often per hall for wait estimates.
+    # A call or window change drops them at once on its own process and, through Redis, within a
+    # second on the others; this bounds how long a change is missed if Redis loses that message.
+    load_cache_s: float = 60.0
     # Who a bearer token names is re-read at most this often (a revocation made on another server
     # process takes effect within it; on this process at once)
     auth_cache_s: float = 15.0

@@ -183,7 +183,7 @@ def make_publisher(rt: Runtime, sio: SocketIO, namespace: HallNamespace | None =
         changed = {e.hall for e in events if isinstance(e, TicketCalled | WindowUpdated)}
         if changed:
             waits.CACHE.invalidate(changed)  # calls, finishes, window changes: estimates change now
-        state.add(events)
+        state.add(events, changed)
 
     state = _StateRefresh(rt, sio, rt.settings.publish_coalesce_ms / 1000)
     if namespace is not None:
@@ -212,12 +212,15 @@ class _StateRefresh:
         self.rt, self.sio, self.coalesce_s = rt, sio, coalesce_s
         self.halls: set[str] = set()  # changed here since the last refresh
         self.remote_halls: set[str] = set()  # changed on other processes (told through Redis)
+        self.reload: set[str] = set()  # windows or calls changed here: the others drop their loads
         self.lock = threading.Lock()
         self.running = False
         self.relay = HallsRelay(rt.settings.redis_url, f"{rt.settings.redis_channel}:changed",
                                 self.remote) if rt.settings.redis_url else None
 
-    def add(self, events: tuple[Event, ...]) -> None:
+    def add(self, events: tuple[Event, ...], reload: set[str] | frozenset[str] = frozenset()) -> None:
+        """Refresh after `events`; `reload`: halls whose windows or calls changed (the other processes
+        drop their cached loads of them)."""
         halls = {e.hall for e in events if isinstance(e, QueueUpdated | TicketCalled)}
         windows = {(e.hall, e.window_id) for e in events if isinstance(e, WindowUpdated)}
         windows |= {(e.hall, e.window.id) for e in events if isinstance(e, TicketCalled)}
@@ -228,24 +231,27 @@ class _StateRefresh:
         if self.coalesce_s <= 0:
             self._publish(halls, windows)
             if self.relay is not None:
-                self.relay.send(halls)
+                self.relay.send(halls, set(reload))
             return
         if windows:  # a window's state goes out at once: its screen and rating pad follow each step
             self._publish(set(), windows)
-        self._pending(halls, self.halls)
+        self._pending(halls, self.halls, set(reload) if self.relay is not None else set())
 
-    def remote(self, halls: set[str]) -> None:
-        """Halls changed on another process: refresh those watched here, with the local ones."""
+    def remote(self, halls: set[str], reload: set[str]) -> None:
+        """Halls changed on another process: drop the loads it changed, refresh those watched here."""
+        if reload:
+            waits.CACHE.invalidate(reload)
         if self.coalesce_s <= 0:
             self._publish(halls, set())
         else:
             self._pending(halls, self.remote_halls)
 
-    def _pending(self, halls: set[str], into: set[str]) -> None:
-        if not halls:
+    def _pending(self, halls: set[str], into: set[str], reload: set[str] | None = None) -> None:
+        if not halls and not reload:
             return
         with self.lock:
             into |= halls
+            self.reload |= reload or set()
             start = not self.running
             self.running = True
         if start:
@@ -255,14 +261,15 @@ class _StateRefresh:
         while True:
             self.sio.sleep(self.coalesce_s)
             with self.lock:
-                local, remote = set(self.halls), set(self.remote_halls)
+                local, remote, reload = set(self.halls), set(self.remote_halls), set(self.reload)
                 self.halls.clear()
                 self.remote_halls.clear()
-                if not local and not remote:
+                self.reload.clear()
+                if not local and not remote and not reload:
                     self.running = False
                     return
             if self.relay is not None:
-                self.relay.send(local)  # only what changed here: what others told us is theirs
+                self.relay.send(local, reload)  # only what changed here: what others told us is theirs
             self._publish(local | remote, set())
 
     def watched(self, halls: set[str]) -> set[str]:
@@ -291,7 +298,9 @@ class _StateRefresh:
 
 class HallsRelay:
     """Tells the other server processes which halls changed here, through Redis (one message per
-    interval), and hands what they say to `on_remote`."""
+    interval), and hands what they say to `on_remote`: the halls whose queue changed, and those whose
+    windows or calls changed (the others drop their cached loads of these at once, instead of
+    using them until they expire)."""
 
     def __init__(self, url: str, channel: str, on_remote: Any) -> None:
         self.url, self.channel, self.on_remote = url, channel, on_remote
@@ -304,15 +313,16 @@ class HallsRelay:
             self.started = True
             sio.start_background_task(self._listen, sio)
 
-    def send(self, halls: set[str]) -> None:
-        if not halls:
+    def send(self, halls: set[str], reload: set[str]) -> None:
+        if not halls and not reload:
             return
         try:
             if self.client is None:
                 import redis
 
                 self.client = redis.Redis.from_url(self.url)
-            self.client.publish(self.channel, json.dumps({"from": self.me, "halls": sorted(halls)}))
+            self.client.publish(self.channel, json.dumps({"from": self.me, "halls": sorted(halls),
+                                                          "reload": sorted(reload)}))
         except Exception:  # Redis down: the screens of other processes refresh on their next change
             log.warning("could not tell the other processes which halls changed", exc_info=True)
             self.client = None
@@ -327,7 +337,8 @@ class HallsRelay:
                 for message in pubsub.listen():
                     data = json.loads(message["data"])
                     if data.get("from") != self.me:
-                        self.on_remote({str(h) for h in data.get("halls", [])})
+                        self.on_remote({str(h) for h in data.get("halls", [])},
+                                       {str(h) for h in data.get("reload", [])})
             except Exception:  # reconnect: Redis restarted or the connection dropped
                 log.warning("hall change relay lost Redis; reconnecting", exc_info=True)
                 sio.sleep(1.0)

@@ -173,6 +173,16 @@ def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_pat
             extra = [name for name, _ in iter(lambda: s.events.get() if not s.events.empty() else None,
                                              None)]
             assert "queue_updated" not in extra, extra
+        # A window paused through B drops the hall's cached load on A within a refresh interval: the
+        # next number taken through A is quoted for the windows still open (not for 60 s of cache).
+        manager = b.login("manager")
+        windows = b.call("GET", "/halls/demo/windows", manager)[1]["windows"]
+        serving = [w for w in windows if any(x["code"] == "newborn" for x in w["bundles"])]
+        for w in serving:
+            assert b.call("POST", f"/windows/{w['id']}/pause", manager)[0] == 200
+        time.sleep(1.5)
+        status, after = a.call("POST", "/halls/demo/tickets", clerk, {"bundle": "newborn"})
+        assert status == 201 and after["wait_min"] is None, after  # no open window serves it now
     finally:
         for s in screens:
             s.close()
