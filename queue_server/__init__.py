@@ -83,9 +83,10 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
     if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         with app.app_context():
             limiter.reset()  # in-process counts belong to this app alone
-    from .services.waits import CACHE
+    from .services.waits import CACHE, SERVICE
 
-    CACHE.ttl_s = settings.load_cache_s
+    CACHE.ttl_s = SERVICE.ttl_s = settings.load_cache_s
+    SERVICE.clear()
     from .auth import PRINCIPALS
     from .services.alerts import LIMITS
 
