@@ -15,7 +15,7 @@ from ..models import Bundle, Hall, Ticket, TicketEvent, Window
 from ..queue import calling
 from .common import ACTIVE, ranks_of, today, waiting_tickets
 from .waits import BundleWait, hall_waits
-from .windows import window_view
+from .windows import allocated, window_view
 
 RECENT_CALLS = 10
 NEXT_FEW = 5
@@ -39,8 +39,10 @@ def public_ticket(t: Ticket) -> dict[str, Any]:
             "priority": t.priority, "status": t.status, "recall_count": t.recall_count}
 
 
-def window_state(window: Window, current: Ticket | None) -> dict[str, Any]:
-    data = window_view(window).to_json()
+def window_state(window: Window, current: Ticket | None,
+                 bundles: dict[int, tuple[tuple[str, str, int], ...]] | None = None) -> dict[str, Any]:
+    """The window with its current ticket; `bundles`: `allocated` of its hall, when read already."""
+    data = window_view(window, None if bundles is None else bundles.get(window.id, ())).to_json()
     data["current"] = public_ticket(current) if current is not None else None
     return data
 
@@ -83,10 +85,11 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
                   waits: list[BundleWait] | None = None) -> dict[str, Any]:
     current = _current_by_window(db, hall, now)
     windows = db.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+    bundles = allocated(db, hall.id)
     return {
         "hall": hall_info(hall),
         "bundles": [b.to_json() for b in (waits if waits is not None else hall_waits(db, hall, now))],
-        "windows": [window_state(w, current.get(w.id)) for w in windows],
+        "windows": [window_state(w, current.get(w.id), bundles) for w in windows],
         "recent_calls": recent_calls(db, hall, now),
         "at": now.isoformat(),
     }
@@ -95,12 +98,9 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
 def window_snapshot(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> dict[str, Any]:
     current = _current_by_window(db, hall, now).get(window.id)
-    # the catalogue's bundles in the session at once: the window's allocations then find theirs
-    # without a query each (this runs after every call, for the screens)
-    db.scalars(select(Bundle)).all()
     return {
         "hall": hall_info(hall),
-        "window": window_state(window, current),
+        "window": window_state(window, current, allocated(db, hall.id)),
         "next": next_for_window(db, hall, window, now, count),
         "at": now.isoformat(),
     }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
@@ -35,9 +35,28 @@ class WindowView:
                 "bundles": [{"code": c, "name": n, "rank": r} for c, n, r in self.bundles]}
 
 
-def window_view(window: Window) -> WindowView:
+def window_view(window: Window, bundles: tuple[tuple[str, str, int], ...] | None = None) -> WindowView:
+    """The window; `bundles` (code, name, rank) when already read, e.g. by `allocated`."""
+    if bundles is None:
+        bundles = tuple((a.bundle.code, a.bundle.name, a.rank) for a in window.allocations)
     return WindowView(window.id, window.number, window.name, window.kind, window.open, window.paused,
-                      tuple((a.bundle.code, a.bundle.name, a.rank) for a in window.allocations))
+                      bundles)
+
+
+_ALLOCATED = (select(Allocation.window_id, Bundle.code, Bundle.name, Allocation.rank)
+              .join(Bundle, Bundle.id == Allocation.bundle_id)
+              .join(Window, Window.id == Allocation.window_id)
+              .where(Window.hall_id == bindparam("hall"))
+              .order_by(Allocation.window_id, Allocation.rank, Bundle.prefix))
+
+
+def allocated(db: Session, hall_id: int) -> dict[int, tuple[tuple[str, str, int], ...]]:
+    """Every window's bundles (code, name, rank) in one query: screens refresh after each call, and
+    loading each window's allocations and their bundles one by one cost more than the rest."""
+    found: dict[int, list[tuple[str, str, int]]] = {}
+    for window_id, code, name, rank in db.connection().execute(_ALLOCATED, {"hall": hall_id}):
+        found.setdefault(window_id, []).append((code, name, rank))
+    return {window_id: tuple(rows) for window_id, rows in found.items()}
 
 
 def list_windows(database: Database, hall_code: str) -> list[WindowView]:
