@@ -38,7 +38,9 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=1 << 20,
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage or settings.redis_url or "memory://",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # No X-RateLimit-* headers on every response: with Redis each cost a round trip per request
+        # (a 429 still says Retry-After, errors.py)
+        RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,  # Redis down: the same limits, counted per process
         SERVERS=[{"url": "/", "description": "this server"}],
     )

@@ -84,7 +84,11 @@ def register(app: APIFlask) -> None:
 
     @app.errorhandler(429)
     def too_many(e: HTTPException) -> ResponseReturnValue:
-        return body("rate_limited", "请求过于频繁，请稍后再试"), 429
+        # The limit's window: the longest a client has to wait (the per-response X-RateLimit headers
+        # are off, as each cost a round trip to Redis on every limited request)
+        limit = getattr(getattr(e, "limit", None), "limit", None)
+        retry = {"Retry-After": str(limit.get_expiry())} if limit is not None else {}
+        return body("rate_limited", "请求过于频繁，请稍后再试"), 429, retry
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> ResponseReturnValue:

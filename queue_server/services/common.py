@@ -141,15 +141,24 @@ def people_ahead_of(db: Session | Connection, ticket: Ticket, now: datetime) -> 
     without loading the hall's whole line for every ticket issued. A ticket not inserted yet is the
     newest: a tie in place puts the others ahead of it.
     """
-    params: dict[str, Any] = {"hall": ticket.hall_id, "day": ticket.service_day,
-                              "id": ticket.id if ticket.id is not None else _NEWEST,
-                              "at": ticket.queue_at}
     if ticket.for_window_id is not None:
-        return int(db.scalar(_AHEAD_AT_WINDOW, {**params, "window": ticket.for_window_id}) or 0)
+        params: dict[str, Any] = {"hall": ticket.hall_id, "day": ticket.service_day,
+                                  "id": ticket.id if ticket.id is not None else _NEWEST,
+                                  "at": ticket.queue_at, "window": ticket.for_window_id}
+        return int(db.scalar(_AHEAD_AT_WINDOW, params) or 0)
+    return int(db.scalar(_AHEAD_IN_BUNDLE, ahead_in_bundle_params(ticket, now)) or 0)
+
+
+def ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The parameters of AHEAD_IN_BUNDLE for a ticket waiting in its bundle's line (no window's)."""
     rule = calling.Ticket(id=0, number=ticket.number, bundle="", queue_at=ticket.queue_at,
                           priority=calling.Priority(ticket.priority), due_at=ticket.due_at)
-    return int(db.scalar(_AHEAD_IN_BUNDLE, {**params, "bundle": ticket.bundle_id, "now": now,
-                                            "lane": int(calling.base_lane(rule, now))}) or 0)
+    return {"hall": ticket.hall_id, "day": ticket.service_day,
+            "id": ticket.id if ticket.id is not None else _NEWEST, "at": ticket.queue_at,
+            "bundle": ticket.bundle_id, "now": now, "lane": int(calling.base_lane(rule, now))}
+
+
+AHEAD_IN_BUNDLE = _AHEAD_IN_BUNDLE
 
 
 def current_ticket(db: Session, window: Window, day: date) -> Ticket | None:

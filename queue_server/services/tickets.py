@@ -34,7 +34,7 @@ from .common import (
     view,
     waiting_tickets,
 )
-from .waits import CACHE, HallFacts, ServedBundle, hall_load, load_of
+from .waits import CACHE, HallFacts, ServedBundle, hall_load, load_and_ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +172,8 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
     )
     # Counted before the insert (the new ticket is the newest in its lane), so the quote is written
     # with the row instead of by a second statement.
-    ahead = people_ahead_of(conn, ticket, now)
-    wait = load_of(conn, static, now).wait_for(bundle.code, ahead)
+    load, ahead = load_and_ahead(conn, static, ticket, now)
+    wait = load.wait_for(bundle.code, ahead)
     # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
     # the ticket object above was only the rule's view of the row and never joins the session.
     row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}

@@ -14,7 +14,7 @@ from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
 from ..queue.numbering import service_day
-from .common import ACTIVE, hall_by_code, today
+from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, today
 
 SAMPLES_PER_BUNDLE = 50
 SAMPLE_DAYS = 14
@@ -245,6 +245,24 @@ def load_of(db: Session | Connection, static: _Windows, now: datetime) -> HallLo
         waiting[code] = count
         oldest[code] = _aware(first)
     return _load(static, waiting, oldest)
+
+
+# The hall's line and the people ahead of a new ticket in one statement (one round trip less on
+# the hottest path; with no one waiting there is no row, and no one ahead)
+_WAITING_AND_AHEAD = _WAITING_IN_HALL.add_columns(AHEAD_IN_BUNDLE.scalar_subquery())
+
+
+def load_and_ahead(conn: Connection, static: _Windows, ticket: Ticket, now: datetime) -> tuple[HallLoad, int]:
+    """`load_of` the ticket's hall and `people_ahead_of` the ticket (waiting in its bundle's line)."""
+    waiting: dict[str, int] = {}
+    oldest: dict[str, datetime] = {}
+    ahead = 0
+    for _hall, _day, code, count, first, before in conn.execute(_WAITING_AND_AHEAD,
+                                                                ahead_in_bundle_params(ticket, now)):
+        waiting[code] = count
+        oldest[code] = _aware(first)
+        ahead = int(before or 0)
+    return _load(static, waiting, oldest), ahead
 
 
 def _waits(static: _Windows, load: HallLoad) -> list[BundleWait]:

@@ -7,6 +7,7 @@ the hall's whole line; random lines with every lane, ties in place and transfers
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,9 @@ from sqlalchemy import select
 from queue_server.db import Database
 from queue_server.models import Bundle, Hall, Ticket, Window
 from queue_server.queue import calling
+from queue_server.services import waits
 from queue_server.services.common import as_rule, people_ahead_of, today
+from queue_server.services.waits import load_and_ahead
 
 from ..conftest import NOW
 
@@ -65,6 +68,10 @@ def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tup
                      priority=priority.value, queue_at=NOW, taken_at=NOW)
         newest = calling.Ticket(id=10**9, number="Z999", bundle=code, priority=priority, queue_at=NOW)
         assert people_ahead_of(session, new, NOW) == calling.people_ahead(newest, rules, NOW), specs
+        # taking a number asks the same in one statement with the hall's line (waits.load_and_ahead)
+        load, ahead = load_and_ahead(session.connection(), waits.CACHE.get(session, hall, NOW), new, NOW)
+        assert ahead == calling.people_ahead(newest, rules, NOW), specs
+        assert load.waiting == dict(Counter(r.bundle for r in rules)), specs
     finally:
         session.rollback()
         session.close()
