@@ -208,18 +208,24 @@ def find_peak(step: Callable[[float], dict[str, Any]], opts: Options,
               quiesce: Callable[[], object]) -> dict[str, Any]:
     """The highest offered rate with no error, p99 under the bound and ≥ 95 % of it achieved.
 
-    Grows the rate by half until a step fails, then halves the gap three times.
+    Grows the rate by half from --ticket-rate until a step fails, then bisects until the gap is under
+    5 % (at least 10 tickets/s). A failed step is run once more and the rate counts only if the
+    repeat passes: a PostgreSQL checkpoint or a burst of expiring caches can fall into one short
+    step and would otherwise end the search below what the server sustains (both runs are listed).
     """
     steps: list[dict[str, Any]] = []
 
-    def sustained(rate: float) -> bool:
+    def once(rate: float, repeat: bool) -> bool:
         s = step(rate)
         ok = (s["errors"] == 0 and s["p99_ms"] is not None and s["p99_ms"] < opts.peak_p99_ms
               and s["rate"] >= 0.95 * rate)
         steps.append({"offered": rate, "rate": s["rate"], "p50_ms": s["p50_ms"], "p99_ms": s["p99_ms"],
-                      "errors": s["errors"], "sustained": ok})
+                      "errors": s["errors"], "sustained": ok, "repeat": repeat})
         quiesce()  # what the server still works on belongs to this step
         return ok
+
+    def sustained(rate: float) -> bool:
+        return once(rate, False) or once(rate, True)
 
     lo, hi, rate = 0.0, None, max(10.0, opts.ticket_rate)
     while hi is None and rate <= opts.peak_max:
@@ -227,15 +233,14 @@ def find_peak(step: Callable[[float], dict[str, Any]], opts: Options,
             lo, rate = rate, round(rate * 1.5)
         else:
             hi = rate
-    for _ in range(3 if hi is not None else 0):
-        mid = round((lo + hi) / 2) if hi is not None else lo
-        if hi is None or hi - lo < 10:
-            break
+    while hi is not None and hi - lo > max(10.0, 0.05 * lo):
+        mid = round((lo + hi) / 2)
         if sustained(mid):
             lo = mid
         else:
             hi = mid
-    return {"rate": lo, "criterion": f"errors 0, p99 < {opts.peak_p99_ms:g} ms, achieved >= 95 %",
+    return {"rate": lo, "criterion": f"errors 0, p99 < {opts.peak_p99_ms:g} ms, achieved >= 95 %"
+                                     " (a failed step is repeated once)",
             "step_s": opts.peak_duration, "steps": steps}
 
 
