@@ -124,6 +124,8 @@ def run(opts: Options) -> dict[str, Any]:
                 "take_number_p99": ratio(take["p99_ms"], base["take_number"]["p99_ms"]),
                 "call_to_screen_p99": ratio(call["p99_ms"], base["call_to_screen"]["p99_ms"]),
             }
+            if opts.find_peak:
+                out["ratios"]["peak_rate"] = ratio(out["peak"]["rate"], base["peak"]["rate"])
         else:
             out["baseline"] = {"take_number_p99_ms": None, "call_to_screen_p99_ms": None, "skipped": True}
             out["ratios"] = {"take_number_p99": None, "call_to_screen_p99": None}
@@ -147,6 +149,7 @@ def _baseline_section(base: dict[str, Any]) -> dict[str, Any]:
             "call_to_screen_delivered": call["delivered"], "call_to_screen_missed": call["missed"],
             "take_number": take, "call_to_screen": call, "memory": base["memory"],
             "cpu_s_per_1k_tickets": base["cpu_s_per_1k_tickets"], "servers": base["servers"],
+            "peak": base.get("peak"),
             "server_pids": base["server_pids"]}
 
 
@@ -191,7 +194,7 @@ def _measure(target: Target, fixture: prepare.Fixture, opts: Options, stack: Exi
         result["screens"] = called.pop("screens")
         memory["kb_per_screen"] = called.pop("kb_per_screen")
         memory.update(called)
-    if opts.find_peak and target.name == "govhall":
+    if opts.find_peak:  # the bare stack's too: what this machine allows, beside ours
         fleet.quiesce()
         result["peak"] = find_peak(lambda rate: take_phase(target, fixture, rate, opts.peak_duration,
                                                            f"{label} peak", opts.quiet), opts,
