@@ -21,6 +21,7 @@ from .models import (
     Device,
     FormField,
     Hall,
+    HallServiceSetting,
     Material,
     MaterialMatter,
     Matter,
@@ -120,6 +121,8 @@ def seed_demo(database: Database, demo: DemoHall, password: str, now: datetime) 
             window.allocations = [Allocation(bundle=bundles[r.code], rank=r.rank) for r in w.bundles]
             db.add(window)
         db.flush()
+        if not spec.closing_guard:
+            db.add(HallServiceSetting(hall_id=hall.id, closing_guard=0))
         hashed = hash_password(password)  # one hash for all demo staff: Argon2 is slow on purpose
         db.add(Staff(username="manager", name="值班主任", password_hash=hashed, role="manager",
                      hall_id=hall.id, created_at=now))

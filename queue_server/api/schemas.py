@@ -21,6 +21,8 @@ class BundleOut(Schema):
     wait_min = Integer(required=True, allow_none=True)
     open_windows = Integer(required=True)
     service_min = Float()
+    issuing = Boolean(metadata={"description": "false: a number taken now could not be served before "
+                                               "closing time (the hall's closing-time guard)"})
 
 
 class BundleList(Schema):

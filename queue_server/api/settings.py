@@ -48,6 +48,8 @@ class SettingsIn(Schema):
     days_ahead = _bounded("days_ahead", "booking horizon in days after today")
     surge_waiting = _bounded("surge_waiting", "hall-wide surge threshold: people waiting for a bundle")
     surge_wait_min = _bounded("surge_wait_min", "hall-wide surge threshold: longest wait, minutes")
+    closing_guard = _bounded("closing_guard", "1: a bundle stops issuing numbers when a new one could not "
+                             "be served before closing time")
     bundles = List(Nested(BundleThreshold), validate=[Length(max=200)])
 
 
@@ -59,6 +61,7 @@ class SettingsOut(Schema):
     days_ahead = Integer(required=True)
     surge_waiting = Integer(required=True)
     surge_wait_min = Integer(required=True)
+    closing_guard = Integer(required=True)
     limits = Dict(keys=String(), values=Dict(keys=String(), values=Integer()), required=True)
     bundles = List(Nested(BundleThreshold), required=True)
 

@@ -49,6 +49,8 @@ class HallSpec(Frozen):
     opens: time
     closes: time
     notice: Text
+    # the closing-time guard (settings POLICY "closing_guard"); the demo hall runs at any hour
+    closing_guard: bool = True
 
     @field_validator("opens", "closes", mode="before")
     @classmethod

@@ -27,6 +27,8 @@ POLICY: dict[str, tuple[int, int, int]] = {
     "days_ahead": (7, 1, 60),  # booking horizon: today and this many days ahead
     "surge_waiting": (20, 1, 999),  # 办件激增预警: people waiting for one bundle
     "surge_wait_min": (45, 1, 600),  # 办件激增预警: longest wait in minutes
+    # 1: a bundle stops issuing numbers when a new one could not be served before closing time
+    "closing_guard": (1, 0, 1),
 }
 
 
@@ -54,6 +56,8 @@ class HallServiceSetting(Base):
                                                server_default=str(POLICY["surge_waiting"][0]))
     surge_wait_min: Mapped[int] = mapped_column(Integer, default=POLICY["surge_wait_min"][0],
                                                 server_default=str(POLICY["surge_wait_min"][0]))
+    closing_guard: Mapped[int] = mapped_column(Integer, default=POLICY["closing_guard"][0],
+                                               server_default=str(POLICY["closing_guard"][0]))
 
 
 class SurgeThreshold(Base):

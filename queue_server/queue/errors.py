@@ -73,5 +73,11 @@ class BundleNotServed(Conflict):
     code = "bundle_not_served"
 
 
+class ClosingSoon(Conflict):
+    """A new number of the bundle could not be served before the hall closes (closing-time guard)."""
+
+    code = "closing_soon"
+
+
 class InvalidIdNumber(BadRequest):
     code = "invalid_id_number"

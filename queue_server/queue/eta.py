@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 PRIOR_WEIGHT = 5  # the catalogue's expected time counts as this many measurements
 MIN_SERVICE_MIN = 0.5
@@ -76,3 +77,16 @@ def wait_minutes(ahead: int, service_min: float, servers: float, idle_windows: i
         return 0
     # A window now busy frees on average half a service time from now.
     return math.ceil((ahead + 0.5) * service_min / servers)
+
+
+def served_before_closing(now: datetime, closes: datetime | None, wait_min: int | None,
+                          service_min: float) -> bool:
+    """The closing-time promise: whether a number taken `now` is called after `wait_min` and served
+    within `service_min` before the hall `closes` (None: no closing to keep, e.g. the guard is off).
+
+    With no open window serving the bundle (`wait_min` None) nothing can be promised either way: the
+    ticket itself says that no window is open.
+    """
+    if closes is None or wait_min is None:
+        return True
+    return now + timedelta(minutes=wait_min + service_min) <= closes

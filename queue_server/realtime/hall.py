@@ -39,7 +39,7 @@ from . import assist
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/hall"
-REFRESH_BATCH = 10  # halls refreshed per database read by the coalesced refresh
+REFRESH_BATCH = 4  # halls refreshed per database read (short slices: requests run in between)
 TOKEN_RECHECK_S = 30.0  # how often a staff screen's token is verified again
 
 socketio = SocketIO()

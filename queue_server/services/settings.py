@@ -35,6 +35,7 @@ class HallPolicy:
     days_ahead: int
     surge_waiting: int
     surge_wait_min: int
+    closing_guard: int
 
     @property
     def walk_in_share(self) -> float:
@@ -136,11 +137,13 @@ def update_settings(database: Database, hall_code: str, changes: Mapping[str, in
     """Change the hall's policy (keys of POLICY; None leaves one as it is) and, when `bundles` is given,
     replace every bundle's own surge thresholds with it; audit-logged with the values before."""
     from .alerts import forget_thresholds
+    from .waits import CACHE
 
     try:
         return _update_settings(database, hall_code, changes, bundles, now, actor)
     finally:
         forget_thresholds()  # the screens' refresh keeps them a while: drop them after the commit
+        CACHE.invalidate({hall_code})  # the closing-time guard is read with the hall's windows
 
 
 def _update_settings(database: Database, hall_code: str, changes: Mapping[str, int | None],

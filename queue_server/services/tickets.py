@@ -18,8 +18,15 @@ from sqlalchemy.orm import Session
 from ..db import Database
 from ..events import Event, QueueUpdated, WindowUpdated
 from ..models import Allocation, Bundle, Hall, Ticket, TicketCounter, TicketEvent, Window
-from ..queue import calling
-from ..queue.errors import BundleNotServed, IdempotencyMismatch, InvalidTransition, NotFound, QueueError
+from ..queue import calling, eta
+from ..queue.errors import (
+    BundleNotServed,
+    ClosingSoon,
+    IdempotencyMismatch,
+    InvalidTransition,
+    NotFound,
+    QueueError,
+)
 from ..queue.numbering import format_number, service_day
 from ..queue.priority import Identity, entitled
 from .common import (
@@ -174,6 +181,10 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
     # with the row instead of by a second statement.
     load, ahead = load_and_ahead(conn, static, ticket, now)
     wait = load.wait_for(bundle.code, ahead)
+    closes = hall.closes_at(now)
+    if not eta.served_before_closing(now, closes, wait, load.service_min[bundle.code]):
+        raise ClosingSoon(f"“{bundle.name}”今日已停止取号：现在取号，预计在{closes:%H:%M}下班前办不完。"
+                          "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
     # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
     # the ticket object above was only the rule's view of the row and never joins the session.
     row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}

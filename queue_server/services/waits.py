@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
 from ..queue.numbering import service_day
 from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, today
+from .settings import policy
 
 SAMPLES_PER_BUNDLE = 50
 SAMPLE_DAYS = 14
@@ -31,11 +33,13 @@ class BundleWait:
     service_min: float
     servers: float
     oldest_taken_at: datetime | None
+    issuing: bool = True  # False: a number taken now could not be served before closing time
 
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "name": self.name, "prefix": self.prefix,
                 "waiting": self.waiting, "wait_min": self.wait_min,
-                "open_windows": self.open_windows, "service_min": round(self.service_min, 1)}
+                "open_windows": self.open_windows, "service_min": round(self.service_min, 1),
+                "issuing": self.issuing}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,14 @@ class HallFacts:
     name: str
     timezone: str
     elderly_age: int
+    closes: time | None  # when a number must be served by (the closing-time guard); None: guard off
+
+    def closes_at(self, now: datetime) -> datetime | None:
+        """Today's closing time (in the hall's zone) for a number taken `now`."""
+        if self.closes is None:
+            return None
+        zone = ZoneInfo(self.timezone)
+        return datetime.combine(now.astimezone(zone).date(), self.closes, zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,41 +172,48 @@ def _service_minutes(db: Session, hall: Hall, now: datetime) -> dict[str, float]
     return {code: eta.service_minutes(samples.get(code, []), minutes) for code, minutes in expected.items()}
 
 
+_WINDOWS_AND_BUNDLES = (
+    select(Window.id, Window.number, Window.open, Window.paused, Allocation.rank,
+           Bundle.id, Bundle.code, Bundle.name, Bundle.prefix)
+    .outerjoin(Allocation, Allocation.window_id == Window.id)
+    .outerjoin(Bundle, Bundle.id == Allocation.bundle_id)
+    .where(Window.hall_id == bindparam("hall"))
+    .order_by(Window.number, Allocation.rank)
+)
+_BUSY = select(Ticket.window_id).where(Ticket.hall_id == bindparam("hall"),
+                                       Ticket.service_day == bindparam("day"), Ticket.status.in_(ACTIVE))
+
+
 def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
-    day = today(hall, now)
-    windows = db.scalars(select(Window).where(Window.hall_id == hall.id)).all()
-    busy = set(db.scalars(
-        select(Ticket.window_id).where(Ticket.hall_id == hall.id, Ticket.service_day == day,
-                                       Ticket.status.in_(ACTIVE))))
-    ranks = allocations(db, hall)
-    loads = tuple(eta.WindowLoad(number=w.number, ranks=ranks[w.id], busy=w.id in busy)
-                  for w in windows if w.open and not w.paused)
+    """Two statements (windows with their bundles; the windows busy now): every call drops this and
+    the next refresh of the hall's screens reads it again."""
+    conn = db.connection()
+    busy = set(conn.scalars(_BUSY, {"hall": hall.id, "day": today(hall, now)}))
+    ranks: dict[int, dict[str, int]] = {}
+    numbers: dict[int, int] = {}
+    bundles: dict[str, ServedBundle] = {}
+    for window_id, number, is_open, paused, rank, bundle_id, code, name, prefix in conn.execute(
+            _WINDOWS_AND_BUNDLES, {"hall": hall.id}):
+        if is_open and not paused:
+            numbers[window_id] = number
+            ranks.setdefault(window_id, {})
+        if code is not None:
+            bundles[code] = ServedBundle(bundle_id, code, name, prefix)
+            if window_id in ranks:
+                ranks[window_id][code] = rank
+    loads = tuple(eta.WindowLoad(number=numbers[w], ranks=ranks[w], busy=w in busy) for w in numbers)
     idle: dict[str, int] = defaultdict(int)
-    for w in loads:
-        if not w.busy:
-            for code in w.ranks:
+    for load in loads:
+        if not load.busy:
+            for code in load.ranks:
                 idle[code] += 1
     service = SERVICE.get_or_load((db.get_bind().url, hall.code), lambda: _service_minutes(db, hall, now))
-    served_codes = {code for codes in ranks.values() for code in codes}
-    bundles = {row.code: ServedBundle(row.id, row.code, row.name, row.prefix) for row in db.execute(
-        select(Bundle.id, Bundle.code, Bundle.name, Bundle.prefix)
-        .where(Bundle.code.in_(served_codes)).order_by(Bundle.prefix))}
+    bundles = dict(sorted(bundles.items(), key=lambda item: item[1].prefix))
     served = tuple((b.code, b.name, b.prefix) for b in bundles.values())
-    facts = HallFacts(hall.id, hall.code, hall.name, hall.timezone, hall.elderly_age)
+    guarded = policy(db, hall).closing_guard
+    facts = HallFacts(hall.id, hall.code, hall.name, hall.timezone, hall.elderly_age,
+                      hall.closes if guarded else None)
     return _Windows(facts, loads, dict(idle), service, served, bundles)
-
-
-def allocations(db: Session, hall: Hall) -> dict[int, dict[str, int]]:
-    """Window id -> {bundle code: rank} for every window of the hall (empty for a window serving none)."""
-    ranks: dict[int, dict[str, int]] = defaultdict(dict)
-    for window_id, code, rank in db.execute(
-        select(Allocation.window_id, Bundle.code, Allocation.rank)
-        .join(Bundle, Bundle.id == Allocation.bundle_id)
-        .join(Window, Window.id == Allocation.window_id)
-        .where(Window.hall_id == hall.id)
-    ):
-        ranks[window_id][code] = rank
-    return ranks
 
 
 _WAITING = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, func.count(Ticket.id),
@@ -265,13 +284,15 @@ def load_and_ahead(conn: Connection, static: _Windows, ticket: Ticket, now: date
     return _load(static, waiting, oldest), ahead
 
 
-def _waits(static: _Windows, load: HallLoad) -> list[BundleWait]:
+def _waits(static: _Windows, load: HallLoad, now: datetime) -> list[BundleWait]:
     result = []
+    closes = static.hall.closes_at(now)
     for code, name, prefix in static.served:
         waiting = load.waiting.get(code, 0)
+        wait = load.wait_for(code, waiting)
         result.append(BundleWait(
-            code=code, name=name, prefix=prefix, waiting=waiting,
-            wait_min=load.wait_for(code, waiting),
+            code=code, name=name, prefix=prefix, waiting=waiting, wait_min=wait,
+            issuing=eta.served_before_closing(now, closes, wait, load.service_min[code]),
             open_windows=sum(1 for w in load.windows if code in w.ranks),
             service_min=load.service_min[code],
             servers=load.servers_of(code),
@@ -291,5 +312,5 @@ def halls_waits(db: Session, halls: Sequence[Hall], now: datetime) -> dict[str, 
     result = {}
     for hall in halls:
         static = CACHE.get(db, hall, now)
-        result[hall.code] = _waits(static, _load(static, *lines[hall.id], every_bundle=True))
+        result[hall.code] = _waits(static, _load(static, *lines[hall.id], every_bundle=True), now)
     return result

@@ -50,7 +50,7 @@ def days(database):
 def test_a_hall_without_settings_has_the_old_constants(database):
     assert svc.get_settings(database, HALL)["walk_in_percent"] == 30
     old = svc.HallPolicy(walk_in_percent=30, grace_min=10, per_person_limit=2, days_ahead=7,
-                         surge_waiting=20, surge_wait_min=45)
+                         surge_waiting=20, surge_wait_min=45, closing_guard=1)
     assert old == svc.DEFAULT_POLICY
     assert days(database) == [date(2026, 11, d) for d in (23, 24, 25, 26, 27, 30)]
 

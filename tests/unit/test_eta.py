@@ -42,3 +42,17 @@ def test_servers_all_equals_servers_for_of_each_bundle(windows, waiting):
     every = servers_all(loads, waiting)
     for bundle in "abcdef":
         assert every.get(bundle, 0.0) == pytest.approx(servers_for(bundle, loads, waiting))
+
+
+def test_served_before_closing():
+    from datetime import UTC, datetime, timedelta
+
+    from queue_server.queue.eta import served_before_closing
+
+    closes = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    at = closes - timedelta(minutes=30)
+    assert served_before_closing(at, closes, 10, 20.0)  # called 10 min on, done right at closing
+    assert not served_before_closing(at, closes, 11, 20.0)
+    assert not served_before_closing(closes + timedelta(minutes=1), closes, 0, 1.0)  # after closing
+    assert served_before_closing(at, None, 500, 20.0)  # guard off
+    assert served_before_closing(at, closes, None, 20.0)  # no open window: nothing to promise
