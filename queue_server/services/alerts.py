@@ -4,6 +4,10 @@ A bundle is in surge while its waiting count reaches its threshold, or while the
 longest has waited at least its threshold in minutes (settings.thresholds: the bundle's own, else
 the hall's). The alert clears by itself when both fall back below.
 
+A bundle whose people still wait while no open window serves it any more (its windows were closed or
+paused, e.g. at closing time) is alerted too, whatever the thresholds ("stranded"), first in the list:
+numbers were issued that nobody will call.
+
 Each alert names the windows a manager could use at once:
 - open: windows allocated to the bundle that are paused or closed (resuming or opening one adds a
   server), paused ones first;
@@ -40,7 +44,7 @@ class SurgeAlert:
     longest_wait_min: int
     waiting_threshold: int
     wait_threshold_min: int
-    reasons: tuple[str, ...]  # waiting | wait
+    reasons: tuple[str, ...]  # waiting | wait | stranded
     open: tuple[dict[str, Any], ...]  # {number, name, state}
     reallocate: tuple[dict[str, Any], ...]  # {number, name, waiting, bundles}
 
@@ -67,7 +71,9 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
     for b in waits:
         limit = limits[b.code]
         over_wait = b.waiting > 0 and longest[b.code] >= limit.wait_min
-        reasons = tuple(r for r, hit in (("waiting", b.waiting >= limit.waiting), ("wait", over_wait)) if hit)
+        stranded = b.waiting > 0 and b.wait_min is None  # people wait, no open window serves them
+        reasons = tuple(r for r, hit in (("stranded", stranded), ("waiting", b.waiting >= limit.waiting),
+                                         ("wait", over_wait)) if hit)
         if reasons:
             surging[b.code] = (b, limit, reasons)
     if not surging:
@@ -93,8 +99,8 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
             bundle=code, name=b.name, prefix=b.prefix, waiting=b.waiting, longest_wait_min=longest[code],
             waiting_threshold=limit.waiting, wait_threshold_min=limit.wait_min, reasons=reasons,
             open=tuple(to_open[:SUGGESTIONS]), reallocate=tuple(light[:SUGGESTIONS])))
-    alerts.sort(key=lambda a: -max(a.waiting / a.waiting_threshold,
-                                   a.longest_wait_min / a.wait_threshold_min))
+    alerts.sort(key=lambda a: ("stranded" not in a.reasons,
+                               -max(a.waiting / a.waiting_threshold, a.longest_wait_min / a.wait_threshold_min)))
     return alerts
 
 

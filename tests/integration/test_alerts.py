@@ -121,3 +121,19 @@ def test_the_alert_reaches_manager_consoles_live_and_clears(live_server):
     finally:
         screen.close()
         hall_screen.close()
+
+
+def test_people_waiting_with_no_open_window_left_are_flagged_first(database):
+    """A window closes (closing time, or by mistake) while numbers issued for its bundles still wait."""
+    close_all_but(database, {7, 16, 19}, NOW)
+    thresholds(database, [{"code": "real-estate", "waiting": 2}])
+    take(database, "newborn", 1)
+    take(database, "real-estate", 3)
+    assert [(a["bundle"], a["reasons"]) for a in current(database)] == [("real-estate", ["waiting"])]
+    windows.set_open(database, wid(database, 16), False, NOW)  # newborn's last open window
+    found = current(database)
+    assert [(a["bundle"], a["reasons"]) for a in found] == [("newborn", ["stranded"]),
+                                                          ("real-estate", ["waiting"])]
+    assert found[0]["open"] and {w["state"] for w in found[0]["open"]} == {"closed"}  # windows to open
+    windows.set_open(database, wid(database, 16), True, NOW)
+    assert [a["bundle"] for a in current(database)] == ["real-estate"]

@@ -117,7 +117,9 @@ function renderGrid() {
   const html = state.bundles.map((b) => {
     const closed = b.wait_min === null || b.wait_min === undefined;
     const wait = waitRange(b.wait_min, b.waiting);
+    // the closing-time guard: still tappable, so the citizen learns why and where to go instead
     const line = closed ? `<span class="k-wait-x">暂无窗口</span>`
+      : b.issuing === false ? `<span class="k-wait-x">今日已停止取号 · 可预约</span>`
       : `等候<b class="num">${b.waiting}</b>人<i>·</i><span class="lvl${wait.level}">${esc(wait.text)}</span>`;
     const sub = detail(b.name);
     return `<button class="k-card" type="button" role="listitem" data-bundle="${esc(b.code)}" ${closed ? "disabled" : ""}>`
@@ -148,6 +150,12 @@ async function choose(code) {
   $("c-materials").hidden = true;
   setStatus("");
   resetTake();
+  if (bundle.issuing === false) {
+    $("c-take").disabled = true;
+    $("c-take").textContent = "今日已停止取号";
+    setStatus(`今天剩下的时间已办不完“${shortName(bundle.name)}”，现在不再取号。您可以用手机预约其他时间办理，`
+      + "或点首页“请工作人员帮忙”；能自助办理的事项可在24小时自助服务区办理。", "error");
+  }
   show("confirm");
   try {
     const notice = await api.get(`/bundles/${encodeURIComponent(code)}`);

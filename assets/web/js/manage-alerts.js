@@ -21,6 +21,7 @@ const windowList = (list, note) => list.map((w) => `<span class="s-win">${w.numb
 
 function item(a, fresh) {
   const why = [];
+  if (a.reasons.includes("stranded")) why.push(`<b class="s-stranded">已没有开放窗口办理</b>`);
   if (a.reasons.includes("waiting")) why.push(`等候 <b class="num">${a.waiting}</b> 人（预警值 ${a.waiting_threshold}）`);
   else why.push(`等候 ${a.waiting} 人`);
   if (a.reasons.includes("wait")) why.push(`最长已等 <b class="num">${a.longest_wait_min}</b> 分钟（预警值 ${a.wait_threshold_min}）`);
@@ -44,7 +45,8 @@ export function showAlerts(alerts) {
     return;
   }
   box.innerHTML = `<div class="s-head"><b class="s-title">办件激增预警</b>
-      <span class="s-sub">${alerts.length} 项一件事超过预警值，请及时增开或调配窗口</span>
+      <span class="s-sub">${alerts.length} 项一件事${alerts.some((a) => a.reasons.includes("stranded"))
+        ? "需要处理（有人等候但窗口已关闭）" : "超过预警值"}，请及时增开或调配窗口</span>
       <a class="s-link" href="#alloc">调整窗口分配 →</a><a class="s-link" href="#settings">预警设置</a></div>
     <ul class="s-list">${alerts.map((a) => item(a, !shown.has(a.bundle))).join("")}</ul>`;
   shown = now;

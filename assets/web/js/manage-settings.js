@@ -12,7 +12,8 @@ const staff = JSON.parse($("staff-data").textContent);
 const api = makeApi(staff.token);
 const HALL = staff.hall;
 const toast = toaster();
-const KEYS = ["walk_in_percent", "grace_min", "per_person_limit", "days_ahead", "surge_waiting", "surge_wait_min"];
+const KEYS = ["walk_in_percent", "grace_min", "per_person_limit", "days_ahead", "surge_waiting", "surge_wait_min",
+  "closing_guard"];
 const WEEKDAY = "一二三四五六日";
 
 const state = { saved: null, days: [] };
@@ -35,7 +36,8 @@ function fill(settings) {
         value="${b.waiting ?? ""}" placeholder="${settings.surge_waiting}" aria-label="${esc(b.name)} 等候人数预警值"></td>
       <td class="r"><input class="input input-sm st-num" type="number" data-field="wait_min" min="${ml.min}" max="${ml.max}"
         value="${b.wait_min ?? ""}" placeholder="${settings.surge_wait_min}" aria-label="${esc(b.name)} 最长等候预警值"></td></tr>`).join("");
-  $("st-note").textContent = `现场保留 ${settings.walk_in_percent}% · 宽限 ${settings.grace_min} 分钟 · 预警 ${settings.surge_waiting} 人 / ${settings.surge_wait_min} 分钟`;
+  $("st-note").textContent = `现场保留 ${settings.walk_in_percent}% · 宽限 ${settings.grace_min} 分钟 · 预警 ${settings.surge_waiting} 人 / ${settings.surge_wait_min} 分钟`
+    + (settings.closing_guard ? " · 下班前停止取号" : "");
   $("st-error").textContent = "";
   markDirty();
 }
