@@ -199,7 +199,7 @@ class Agent:
                 people_ahead=ticket.get("people_ahead") or 0, wait_min=ticket.get("wait_min"),
                 taken_at=datetime.fromisoformat(ticket["taken_at"]),
                 track_url=f"{self.config.server.rstrip('/')}/t/{ticket['track_token']}",
-                lane=LANES.get(str(ticket.get("priority")))))
+                lane=LANES.get(str(ticket.get("priority"))), wait_range=_range(ticket.get("wait_range"))))
         except PrinterError as e:
             self.fault("printer", e.code, "打印失败", str(e))
             return {"printed": False, "message": "打印失败，号票已生效，请拍下屏幕上的号码和二维码"}
@@ -378,3 +378,10 @@ def run_agent(config: AgentConfig, devices: Devices, host: str, port: int) -> No
         server.serve_forever()
     finally:
         agent.stop()
+
+
+def _range(value: object) -> tuple[int, int] | None:
+    """The server's quoted wait range ({lo, hi}) as printed; None when absent or malformed."""
+    if isinstance(value, dict) and isinstance(value.get("lo"), int) and isinstance(value.get("hi"), int):
+        return value["lo"], value["hi"]
+    return None

@@ -89,6 +89,10 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 
     CACHE.ttl_s = SERVICE.ttl_s = settings.load_cache_s
     SERVICE.clear()
+    from .services import quotes
+
+    quotes.CACHE.ttl_s = 5 * settings.load_cache_s  # a week of calls: read again every few minutes
+    quotes.CACHE.clear()
     from .auth import PRINCIPALS
     from .services.alerts import LIMITS
 

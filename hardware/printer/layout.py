@@ -128,9 +128,12 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M")
 
 
-def _wait_text(wait_min: int | None) -> str:
+def _wait_text(wait_min: int | None, wait_range: tuple[int, int] | None = None) -> str:
     if wait_min is None:
         return "预计等候时间暂无法估算"
+    if wait_range is not None and wait_range[1] > max(wait_range[0], 1):
+        low, high = wait_range
+        return f"预计等候 {high} 分钟以内" if low <= 0 else f"预计等候 {low}–{high} 分钟"
     if wait_min < 1:
         return "预计等候不到 1 分钟"
     return f"预计等候 {wait_min} 分钟"
@@ -148,6 +151,7 @@ def ticket_layout(
     track_url: str,
     lane: str | None = None,
     notice: str = TICKET_NOTICE,
+    wait_range: tuple[int, int] | None = None,
 ) -> Document:
     """A queue ticket: hall, 一件事, the number large, people ahead and wait, time, tracking QR, notice."""
     blocks: list[Block] = [
@@ -163,7 +167,7 @@ def ticket_layout(
     blocks += [
         Feed(4),
         Text(f"前面还有 {people_ahead} 人", Size.LARGE, bold=True, align=Align.CENTER),
-        Text(_wait_text(wait_min), Size.NORMAL, align=Align.CENTER),
+        Text(_wait_text(wait_min, wait_range), Size.NORMAL, align=Align.CENTER),
         Text(f"取号时间 {_stamp(taken_at)}", Size.SMALL, align=Align.CENTER),
         Rule(dashed=True),
         Qr(track_url, caption=TRACK_CAPTION),

@@ -11,6 +11,7 @@ from ..auth import auth, check_hall, current
 from ..models import Bundle, Window
 from ..queue.errors import NotFound
 from ..runtime import runtime
+from ..services import quotes
 from ..services.common import bundle_by_code, hall_by_code
 from ..services.snapshot import hall_snapshot, manager_snapshot, window_snapshot
 from ..services.waits import hall_waits
@@ -27,7 +28,9 @@ bp = APIBlueprint("halls", __name__, url_prefix="/api/v1", tag="Halls")
 def bundles(hall: str) -> dict[str, Any]:
     with runtime().database.read() as db:
         h = hall_by_code(db, hall)
-        return {"hall": h.code, "bundles": [b.to_json() for b in hall_waits(db, h, now())]}
+        at = now()
+        return {"hall": h.code, "bundles": [b.to_json() for b in hall_waits(db, h, at)],
+                "calibration": quotes.calibration(db, h.id, at).to_json()}
 
 
 def notice(bundle: Bundle) -> dict[str, Any]:

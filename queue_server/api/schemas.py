@@ -13,6 +13,20 @@ class HallPath(Schema):
     hall = String(required=True, validate=[Length(1, 40)])
 
 
+class WaitRangeOut(Schema):
+    lo = Integer(required=True)
+    hi = Integer(required=True)
+
+
+class CalibrationOut(Schema):
+    days = Integer(required=True)
+    samples = Integer(required=True)
+    ranged = Integer(required=True)
+    within_share = Float(allow_none=True, metadata={"description": "share called by the end of their range"})
+    median_error_min = Float(allow_none=True)
+    mode = String(required=True, metadata={"description": "calibrating | range | widened | withheld"})
+
+
 class BundleOut(Schema):
     code = String(required=True)
     name = String(required=True)
@@ -21,6 +35,7 @@ class BundleOut(Schema):
     wait_min = Integer(required=True, allow_none=True)
     open_windows = Integer(required=True)
     service_min = Float()
+    wait_range = Nested(WaitRangeOut, allow_none=True)
     issuing = Boolean(metadata={"description": "false: a number taken now could not be served before "
                                                "closing time (the hall's closing-time guard)"})
 
@@ -28,6 +43,8 @@ class BundleOut(Schema):
 class BundleList(Schema):
     hall = String(required=True)
     bundles = List(Nested(BundleOut), required=True)
+    calibration = Nested(CalibrationOut, metadata={
+        "description": "how the hall's quoted waits held over the last days"})
 
 
 class CatalogueItem(Schema):
@@ -119,6 +136,9 @@ class TicketOut(Schema):
     taken_at = String()
     window = Nested(WindowRefOut, allow_none=True)
     recall_count = Integer()
+    wait_range = Nested(WaitRangeOut, allow_none=True, metadata={
+        "description": "the wait quoted as a range (its p50–p90 from the hall's recent quote errors); "
+                       "null when no window serves it or the hall's calibration is too poor to promise one"})
 
 
 class TicketItem(TicketOut):

@@ -57,6 +57,9 @@ class Ticket(Base):
     identity_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash, never the ID number
     quoted_wait_min: Mapped[int | None] = mapped_column(Integer)
     quoted_people_ahead: Mapped[int | None] = mapped_column(Integer)
+    # the range quoted with the wait (services/quotes.py); None when withheld or no window was open
+    quoted_range_lo: Mapped[int | None] = mapped_column(Integer)
+    quoted_range_hi: Mapped[int | None] = mapped_column(Integer)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"))
     bundle: Mapped[Bundle] = relationship()
 

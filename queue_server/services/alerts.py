@@ -100,7 +100,8 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
             waiting_threshold=limit.waiting, wait_threshold_min=limit.wait_min, reasons=reasons,
             open=tuple(to_open[:SUGGESTIONS]), reallocate=tuple(light[:SUGGESTIONS])))
     alerts.sort(key=lambda a: ("stranded" not in a.reasons,
-                               -max(a.waiting / a.waiting_threshold, a.longest_wait_min / a.wait_threshold_min)))
+                               -max(a.waiting / a.waiting_threshold,
+                                    a.longest_wait_min / a.wait_threshold_min)))
     return alerts
 
 

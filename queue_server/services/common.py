@@ -200,6 +200,7 @@ class TicketView:
     taken_at: datetime
     window: WindowRef | None = None
     recall_count: int = 0
+    wait_range: tuple[int, int] | None = None  # the quoted range (services/quotes.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -209,6 +210,8 @@ class TicketView:
             "track_token": self.track_token, "taken_at": self.taken_at.isoformat(),
             "window": self.window.to_json() if self.window else None,
             "recall_count": self.recall_count,
+            "wait_range": ({"lo": self.wait_range[0], "hi": self.wait_range[1]}
+                           if self.wait_range is not None else None),
         }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Bundle, Hall, Ticket, TicketEvent, Window
 from ..queue import calling
+from . import quotes
 from .common import ACTIVE, ranks_of, today, waiting_tickets
 from .waits import BundleWait, hall_waits
 from .windows import allocated, window_view
@@ -91,6 +92,7 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
         "bundles": [b.to_json() for b in (waits if waits is not None else hall_waits(db, hall, now))],
         "windows": [window_state(w, current.get(w.id), bundles) for w in windows],
         "recent_calls": recent_calls(db, hall, now),
+        "calibration": quotes.calibration(db, hall.id, now).to_json(),
         "at": now.isoformat(),
     }
 

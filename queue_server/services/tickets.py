@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from ..queue.errors import (
 )
 from ..queue.numbering import format_number, service_day
 from ..queue.priority import Identity, entitled
+from . import quotes
 from .common import (
     TicketView,
     as_rule,
@@ -187,8 +188,11 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
                           "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
     # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
     # the ticket object above was only the rule's view of the row and never joins the session.
+    quoted = quotes.calibration(conn, hall.id, now).range_for(wait)
     row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}
     ticket_id = conn.execute(_INSERT_TICKET, {**row, "quoted_people_ahead": ahead, "quoted_wait_min": wait,
+                                              "quoted_range_lo": quoted[0] if quoted else None,
+                                              "quoted_range_hi": quoted[1] if quoted else None,
                                               "recall_count": 0, "requeue_count": 0,
                                               "transfer_count": 0}).scalar_one()
     conn.execute(_INSERT_EVENT, {"ticket_id": ticket_id, "at": now, "kind": "issued", "window_id": None,
@@ -196,7 +200,7 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
                                                       ensure_ascii=False)})
     shown = TicketView(id=ticket_id, number=ticket.number, bundle=bundle.code, bundle_name=bundle.name,
                        priority=grant.value, status=ticket.status, people_ahead=ahead, wait_min=wait,
-                       track_token=ticket.track_token, taken_at=now)
+                       track_token=ticket.track_token, taken_at=now, wait_range=quoted)
     return Issued(ticket=shown, created=True, events=(QueueUpdated(hall.code, (bundle.code,)),))
 
 
@@ -213,7 +217,8 @@ def ticket_view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> Ticke
         return view(ticket, people_ahead=0 if ticket.status != "done" else None, window=window)
     ahead = people_ahead_of(db, ticket, now)
     wait = hall_load(db, hall, now).wait_for(ticket.bundle.code, ahead)
-    return view(ticket, people_ahead=ahead, wait_min=wait)
+    shown = view(ticket, people_ahead=ahead, wait_min=wait)
+    return replace(shown, wait_range=quotes.calibration(db, hall.id, now).range_for(wait))
 
 
 def track(database: Database, track_token: str, now: datetime) -> tuple[str, TicketView]:

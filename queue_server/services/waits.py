@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -15,6 +16,7 @@ from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
 from ..queue.numbering import service_day
+from . import quotes
 from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, today
 from .settings import policy
 
@@ -34,12 +36,15 @@ class BundleWait:
     servers: float
     oldest_taken_at: datetime | None
     issuing: bool = True  # False: a number taken now could not be served before closing time
+    wait_range: tuple[int, int] | None = None  # quoted to a number taken now (services/quotes.py)
 
     def to_json(self) -> dict[str, object]:
         return {"code": self.code, "name": self.name, "prefix": self.prefix,
                 "waiting": self.waiting, "wait_min": self.wait_min,
                 "open_windows": self.open_windows, "service_min": round(self.service_min, 1),
-                "issuing": self.issuing}
+                "issuing": self.issuing,
+                "wait_range": ({"lo": self.wait_range[0], "hi": self.wait_range[1]}
+                               if self.wait_range is not None else None)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +289,8 @@ def load_and_ahead(conn: Connection, static: _Windows, ticket: Ticket, now: date
     return _load(static, waiting, oldest), ahead
 
 
-def _waits(static: _Windows, load: HallLoad, now: datetime) -> list[BundleWait]:
+def _waits(static: _Windows, load: HallLoad, now: datetime, quote: Callable[[int | None], Any]
+           ) -> list[BundleWait]:
     result = []
     closes = static.hall.closes_at(now)
     for code, name, prefix in static.served:
@@ -293,6 +299,7 @@ def _waits(static: _Windows, load: HallLoad, now: datetime) -> list[BundleWait]:
         result.append(BundleWait(
             code=code, name=name, prefix=prefix, waiting=waiting, wait_min=wait,
             issuing=eta.served_before_closing(now, closes, wait, load.service_min[code]),
+            wait_range=quote(wait),
             open_windows=sum(1 for w in load.windows if code in w.ranks),
             service_min=load.service_min[code],
             servers=load.servers_of(code),
@@ -312,5 +319,6 @@ def halls_waits(db: Session, halls: Sequence[Hall], now: datetime) -> dict[str, 
     result = {}
     for hall in halls:
         static = CACHE.get(db, hall, now)
-        result[hall.code] = _waits(static, _load(static, *lines[hall.id], every_bundle=True), now)
+        quote = quotes.calibration(db, hall.id, now).range_for
+        result[hall.code] = _waits(static, _load(static, *lines[hall.id], every_bundle=True), now, quote)
     return result

@@ -141,6 +141,16 @@ def test_ticket_shows_the_lane_and_an_unknown_wait_honestly() -> None:
     assert decode_qr(render(doc)) == [URL]
 
 
+def test_ticket_prints_the_quoted_wait_range() -> None:
+    def printed(**kw: object) -> list[str]:
+        return ticket_layout(58, hall=HALL, bundle=BUNDLE, number="A004", people_ahead=3, wait_min=12,
+                             taken_at=TAKEN, track_url=URL, **kw).texts()
+
+    assert "预计等候 14–22 分钟" in printed(wait_range=(14, 22))
+    assert "预计等候 8 分钟以内" in printed(wait_range=(0, 8))
+    assert "预计等候 12 分钟" in printed()  # no range from the server: the estimate alone
+
+
 def test_naive_times_and_odd_paper_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
         ticket_layout(80, hall=HALL, bundle=BUNDLE, number="A1", people_ahead=0, wait_min=None,

@@ -49,7 +49,7 @@ function renderRecent(calls) {
 
 function renderBundleRows(bundles) {
   return bundles.map((b) => {
-    const r = waitRange(b.wait_min, b.waiting);
+    const r = waitRange(b.wait_min, b.waiting, b.wait_range);
     const cls = r.level === "x" ? "none" : r.text === "无需等候" ? "zero" : "";
     const eta = r.level === "x" ? "暂无窗口" : r.text;
     return `<tr data-bundle="${esc(b.code)}"><td><span class="letter">${esc(b.prefix)}</span></td>

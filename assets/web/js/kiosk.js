@@ -116,7 +116,7 @@ function renderGrid() {
   }
   const html = state.bundles.map((b) => {
     const closed = b.wait_min === null || b.wait_min === undefined;
-    const wait = waitRange(b.wait_min, b.waiting);
+    const wait = waitRange(b.wait_min, b.waiting, b.wait_range);
     // the closing-time guard: still tappable, so the citizen learns why and where to go instead
     const line = closed ? `<span class="k-wait-x">暂无窗口</span>`
       : b.issuing === false ? `<span class="k-wait-x">今日已停止取号 · 可预约</span>`
@@ -140,7 +140,7 @@ async function choose(code) {
   if (!bundle || bundle.wait_min === null) return;
   state.chosen = bundle;
   state.key = state.lost?.bundle === code ? state.lost.key : null; // otherwise a new choice is a new press
-  const wait = waitRange(bundle.wait_min, bundle.waiting);
+  const wait = waitRange(bundle.wait_min, bundle.waiting, bundle.wait_range);
   const elderly = state.identity?.priority && state.identity.priority !== "none" ? priorityLabel(state.identity.priority) : "";
   $("c-choice").innerHTML = `<span class="k-prefix">${esc(bundle.prefix)}</span><span>${esc(shortName(bundle.name))}`
     + `${detail(bundle.name) ? `<small>${esc(detail(bundle.name))}</small>` : ""}</span>`
@@ -248,7 +248,7 @@ function showTicket(ticket, head = "取号成功") {
   $("t-bundle").innerHTML = `${esc(ticket.bundle_name || state.chosen?.name || ticket.bundle)}`
     + (label ? ` <span class="k-badge">${esc(label)}</span>` : "");
   $("t-ahead").textContent = String(ticket.people_ahead ?? 0);
-  $("t-wait").textContent = waitRange(ticket.wait_min, ticket.people_ahead).text;
+  $("t-wait").textContent = waitRange(ticket.wait_min, ticket.people_ahead, ticket.wait_range).text;
   const path = `/t/${encodeURIComponent(ticket.track_token)}`;
   const trackUrl = `${state.server}${path}`;
   $("t-link").textContent = AGENT ? trackUrl.replace(/^https?:\/\//, "") : `${window.location.host}${path}`;

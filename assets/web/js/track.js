@@ -30,7 +30,7 @@ function statusWords(t) {
 
 function detailCard(t) {
   if (t.status === "waiting") {
-    const eta = t.people_ahead === 0 ? { text: "即将轮到您" } : waitRange(t.wait_min, t.people_ahead);
+    const eta = t.people_ahead === 0 ? { text: "即将轮到您" } : waitRange(t.wait_min, t.people_ahead, t.wait_range);
     return `<section class="card position" aria-label="排队位置">
       <div><b class="num" id="ahead">${esc(t.people_ahead ?? "—")}</b><span>前面还有（人）</span></div>
       <div><b class="sm" id="eta">${esc(eta.text)}</b><span>预计等候</span></div>

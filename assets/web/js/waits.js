@@ -15,11 +15,38 @@ export function priorityBadge(priority) {
   return label ? `<span class="badge-priority">${esc(label)}</span>` : "";
 }
 
+/** How the hall's quoted waits held (the public waits page and the manager console say it alike). */
+export function calibrationText(c) {
+  if (!c) return "";
+  if (c.mode === "calibrating" || c.within_share === null || c.within_share === undefined) {
+    return c.median_error_min === null || c.median_error_min === undefined
+      ? "预计等候时间正在积累数据，仅供参考"
+      : `近${c.days}天预计等候的中位误差 ${Math.round(c.median_error_min)} 分钟（数据积累中，仅供参考）`;
+  }
+  const share = Math.round(c.within_share * 100);
+  const base = `近${c.days}天：${share}% 在预计时间内叫到，中位误差 ${Math.round(c.median_error_min)} 分钟`;
+  if (c.mode === "withheld") return `${base}。近期偏差较大，暂不提供等候时间区间，预计时间仅供参考`;
+  if (c.mode === "widened") return `${base}。已放宽等候时间区间`;
+  return base;
+}
+
 /** A wait estimate said as a range, never more precise than it is: {text, level 0|1|2|"x"}. */
-export function waitRange(waitMin, waiting = null) {
+export function waitRange(waitMin, waiting = null, quoted = null) {
   if (waitMin === null || waitMin === undefined) return { text: "暂无开放窗口", level: "x" };
   const w = Number(waitMin);
   if (w <= 0 && !waiting) return { text: "无需等候", level: 0 };
+  if (quoted && Number.isFinite(quoted.lo) && Number.isFinite(quoted.hi)) {
+    // the server's range: the hall's own recent quote errors around the estimate (services/quotes.py)
+    const level = w < 15 ? 0 : w < 45 ? 1 : 2;
+    if (quoted.hi >= 90) {
+      const lo = Math.max(0.5, Math.round(quoted.lo / 30) / 2);
+      const hi = Math.max(lo + 0.5, Math.round(quoted.hi / 30) / 2);
+      return { text: `约${lo}–${hi}小时`, level };
+    }
+    if (quoted.hi <= 5) return { text: "5分钟以内", level };
+    if (quoted.lo <= 0) return { text: `${quoted.hi}分钟以内`, level };
+    return { text: `约${quoted.lo}–${quoted.hi}分钟`, level };
+  }
   if (w < 5) return { text: "5分钟以内", level: 0 };
   const level = w < 15 ? 0 : w < 45 ? 1 : 2;
   if (w >= 60) {
@@ -86,7 +113,7 @@ export function startWaits({ hall }) {
     const q = (search.value || "").trim();
     const shown = q ? bundles.filter((b) => b.name.includes(q) || b.prefix === q.toUpperCase()) : bundles;
     list.innerHTML = shown.map((b) => {
-      const r = waitRange(b.wait_min, b.waiting);
+      const r = waitRange(b.wait_min, b.waiting, b.wait_range);
       const before = previous.get(b.code);
       const changed = before !== undefined && before !== b.waiting ? " changed" : "";
       return `<li class="bundle lv-${r.level}${changed}" data-bundle="${esc(b.code)}">
@@ -102,6 +129,7 @@ export function startWaits({ hall }) {
   const update = (data) => {
     if (data.hall && typeof data.hall === "object") hallInfo = data.hall;
     if (Array.isArray(data.bundles)) bundles = data.bundles;
+    if (data.calibration) $("calibration").textContent = calibrationText(data.calibration);
     if (Array.isArray(data.windows)) {
       windows.clear();
       for (const w of data.windows) windows.set(w.id, w);

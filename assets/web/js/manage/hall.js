@@ -2,6 +2,7 @@
 // pause/resume, recent calls. Live events apply at once; GET …/live (longest waits, served today)
 // follows at most once per 2 s after them.
 import { esc } from "../live.js";
+import { calibrationText } from "../waits.js";
 import { renderAlloc, syncEditorFrom } from "./alloc.js";
 import { AMBER_MIN, fmtTime, level, waitText } from "./format.js";
 import { $, api, bundleOf, HALL, KIND_CLASS, learnCatalogue, RANK, shortName, STATE, state, windows, windowState } from "./state.js";
@@ -46,6 +47,7 @@ function renderLive() {
   const busyBundles = bundles.filter((b) => b.waiting > 0).length;
   $("t-waiting-sub").textContent = waiting ? `分布在 ${busyBundles} 个一件事` : "当前无人等候";
   $("t-served").textContent = live.served_today ?? "—";
+  if (live.calibration) $("calibration").textContent = `预计等候准确度 · ${calibrationText(live.calibration)}`;
   $("t-served-sub").textContent = live.at ? `截至 ${fmtTime(live.at).slice(0, 5)}` : " ";
   $("t-open").textContent = open;
   $("t-open-of").textContent = `/ ${wins.length}`;
