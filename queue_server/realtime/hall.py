@@ -330,17 +330,23 @@ class HallsRelay:
     def _listen(self, sio: SocketIO) -> None:
         import redis
 
+        lost = False
         while True:
             try:
                 pubsub = redis.Redis.from_url(self.url).pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
+                if lost:
+                    log.warning("hall change relay: Redis is back")
+                    lost = False
                 for message in pubsub.listen():
                     data = json.loads(message["data"])
                     if data.get("from") != self.me:
                         self.on_remote({str(h) for h in data.get("halls", [])},
                                        {str(h) for h in data.get("reload", [])})
-            except Exception:  # reconnect: Redis restarted or the connection dropped
-                log.warning("hall change relay lost Redis; reconnecting", exc_info=True)
+            except Exception as e:  # reconnect: Redis restarted or the connection dropped
+                if not lost:  # once per outage, not once a second
+                    log.warning("hall change relay lost Redis (%s); reconnecting every second", e)
+                    lost = True
                 sio.sleep(1.0)
 
 

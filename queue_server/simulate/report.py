@@ -40,6 +40,24 @@ def _group(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     }
 
 
+def quote_ranges(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """The honest-estimate ranges (services/quotes.py) tried on the simulated day, out of sample: the
+    errors of the first half of the quoted tickets (by arrival) calibrate the ranges quoted to the
+    second half, whose calls are checked against the end of their range."""
+    from ..services.quotes import calibrate
+
+    quoted = sorted((o.citizen.arrive, o.quoted_min, o.first_call - o.citizen.arrive) for o in outcomes
+                    if o.quoted_min is not None and o.first_call is not None)
+    half = len(quoted) // 2
+    cal = calibrate([(actual, q, None) for _, q, actual in quoted[:half]])
+    ranged = [(actual, cal.range_for(q)) for _, q, actual in quoted[half:]]
+    ranged = [(actual, r) for actual, r in ranged if r is not None]
+    within = sum(1 for actual, r in ranged if actual <= r[1]) / len(ranged) if ranged else None
+    return {"calibrated_on": half, "checked": len(ranged), "mode": cal.mode,
+            "within_share": None if within is None else round(within, 3),
+            "width_median_min": r1(pct([r[1] - r[0] for _, r in ranged], 50)) if ranged else None}
+
+
 def clock(minutes: float) -> str:
     m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
@@ -61,7 +79,8 @@ def summarise(result: DayResult, names: Mapping[str, str], opens_min: float,
                  "windows": len(windows),
                  "utilisation_mean": round(float(np.mean(util)), 3) if util else None,
                  "last_finish": clock(result.end_min),
-                 "overtime_min": round(max(result.end_min - closes_min, 0.0), 1)},
+                 "overtime_min": round(max(result.end_min - closes_min, 0.0), 1),
+                 "quote_ranges": quote_ranges(result.outcomes)},
         "bundles": [{"code": code, "name": names.get(code, code), **_group(items)}
                     for code, items in sorted(by.items(), key=lambda kv: -len(kv[1]))],
         "windows": windows,
@@ -112,4 +131,9 @@ def text(summary: Mapping[str, Any], title: str) -> str:
         f"min {util[0]:.0%}, median {pct(util, 50):.0%}, max {util[-1]:.0%}; "
         f"last service ends {h['last_finish']} (overtime {h['overtime_min']} min)",
     ]
+    q = h["quote_ranges"]
+    if q["within_share"] is not None:
+        lines.append(f"quoted ranges (calibrated on the first {q['calibrated_on']} quotes, checked on the "
+                     f"next {q['checked']}): {q['within_share']:.0%} called by the end of their range, "
+                     f"median width {q['width_median_min']} min")
     return "\n".join(lines)

@@ -30,6 +30,9 @@ def test_json_report_with_advice(tmp_path: Path) -> None:
     assert {b["code"] for b in data["bundles"]} == {"real-estate", "social-security-card", "newborn"}
     assert all(b["wait_p50_min"] <= b["wait_p90_min"] <= b["wait_max_min"] for b in data["bundles"])
     assert hall["quoted"] > 0 and hall["estimate_mae_min"] >= 0
+    ranges = hall["quote_ranges"]  # the honest-estimate ranges, checked out of sample on the day
+    assert ranges["calibrated_on"] + ranges["checked"] <= hall["quoted"] and ranges["checked"] > 0
+    assert 0 <= ranges["within_share"] <= 1 and ranges["width_median_min"] >= 0
     assert len(data["windows"]) == 8 and all(0 < w["utilisation"] <= 1.5 for w in data["windows"])
     advice = data["advice"]
     assert advice["advised"]["hall_p90_min"] <= advice["today"]["hall_p90_min"]
