@@ -338,7 +338,7 @@ class HallsRelay:
                 if lost:
                     log.warning("hall change relay: Redis is back")
                     lost = False
-                for message in pubsub.listen():
+                for message in pubsub.listen():  # type: ignore[no-untyped-call]
                     data = json.loads(message["data"])
                     if data.get("from") != self.me:
                         self.on_remote({str(h) for h in data.get("halls", [])},

@@ -47,13 +47,21 @@ class Calibration:
     mode: str  # calibrating | range | widened | withheld
 
     def range_for(self, wait_min: int | None) -> tuple[int, int] | None:
-        """The quoted range for an expected wait (None: no window open, or the range is withheld)."""
+        """The quoted range for an expected wait (None: no window open, or the range is withheld).
+
+        Past ten minutes its ends go out to whole five minutes (down and up): a quote is never said
+        more precisely than it is, and what is stored is what the citizen was told.
+        """
         if wait_min is None or self.mode == "withheld":
             return None
         if self.mode == "calibrating":
-            return wait_min, max(wait_min, math.ceil(wait_min * 1.5) + 5)
-        low = max(0, round(wait_min + self.low_shift))
-        return low, max(low, math.ceil(wait_min + self.high_shift))
+            low, high = wait_min, max(wait_min, math.ceil(wait_min * 1.5) + 5)
+        else:
+            low = max(0, round(wait_min + self.low_shift))
+            high = max(low, math.ceil(wait_min + self.high_shift))
+        if high >= 10:
+            low, high = low // 5 * 5, -(-high // 5) * 5
+        return low, high
 
     def to_json(self) -> dict[str, object]:
         return {"days": CALIBRATION_DAYS, "samples": self.samples, "ranged": self.ranged,

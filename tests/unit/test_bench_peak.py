@@ -28,7 +28,7 @@ def test_finds_the_capacity_within_five_percent():
 
 
 def test_a_single_hiccup_does_not_end_the_search():
-    step, calls = model(437, hiccups={1})  # the very first step falls on a checkpoint
+    step, _ = model(437, hiccups={1})  # the very first step falls on a checkpoint
     found = find_peak(step, Options(ticket_rate=200, peak_max=2000), lambda: None)
     assert 437 * 0.95 <= found["rate"] <= 437
     first, repeat = found["steps"][:2]
