@@ -109,7 +109,7 @@ def seed_halls(url: str, halls: int, kiosks: int, secret_key: str) -> Fixture:
 
     from ..catalogue import load_catalogue, load_demo_hall
     from ..migrate import upgrade
-    from ..models import Allocation, Bundle, Device, Hall, Staff, Window
+    from ..models import Allocation, Bundle, Device, Hall, HallServiceSetting, Staff, Window
     from ..passwords import hash_password
     from ..seed import seed_catalogue
     from ..tokens import token_hash
@@ -139,6 +139,10 @@ def seed_halls(url: str, halls: int, kiosks: int, secret_key: str) -> Fixture:
             db.add(hall)
             rows.append(hall)
         db.flush()
+        # The demo hall's settings, its closing-time guard included (off: a bench runs at any hour;
+        # with it on, numbers taken after the demo hall's closing time would be refused)
+        db.add_all(HallServiceSetting(hall_id=hall.id, closing_guard=int(spec.hall.closing_guard))
+                   for hall in rows)
         staff: list[tuple[Hall, Window, Staff]] = []
         for hall in rows:
             for window in hall.windows:

@@ -71,3 +71,19 @@ def test_the_api_refuses_with_closing_soon_and_lists_the_bundle_as_not_issuing(a
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "closing_soon"
     assert client.put(f"/api/v1/halls/{HALL}/settings", json={"closing_guard": 2},
                       headers=manager).status_code in (400, 422)
+
+
+def test_bench_halls_copy_the_demo_halls_guard(tmp_path):
+    """`govhall bench` runs at any hour: its copies of the demo hall keep the guard off like the demo."""
+    from queue_server.bench import prepare
+    from queue_server.db import Database
+    from queue_server.services.common import hall_by_code
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    prepare.seed_halls(url, 2, 1, "secret")
+    database = Database(url)
+    with database.read() as db:
+        assert [settings.policy(db, hall_by_code(db, f"bench{i:04d}")).closing_guard for i in (1, 2)] == [0, 0]
+    late = (CLOSES + timedelta(hours=3)).astimezone(UTC)
+    assert tickets.take_ticket(database, "bench0001", "newborn", late).created
+    database.dispose()
