@@ -190,6 +190,16 @@ def top_up(url: str, need: dict[str, int], bundles: list[str]) -> int:
     return made
 
 
+def analyze(url: str) -> None:
+    """Planner statistics for the freshly filled database, as a database in service has them (a new
+    PostgreSQL database has none until autovacuum's first pass, which then lands inside the run)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+    engine.dispose()
+
+
 def database_mb(url: str) -> float:
     """Size of the data: SQLite file plus WAL after a checkpoint; PostgreSQL's tables with indexes."""
     if make_url(url).get_backend_name() == "sqlite":

@@ -106,6 +106,7 @@ def run(opts: Options) -> dict[str, Any]:
             extra = 1 + 2 * opts.processes
             out["topped_up_tickets"] = prepare.top_up(
                 url, {h: n + extra - planned.get(h, 0) for h, n in need.items()}, fixture.bundles)
+        prepare.analyze(url)
         fleet = govhall_fleet(opts.processes, url, opts.async_mode, opts.redis_url, env, folder)
         ours = _measure(Target("govhall", fleet), fixture, opts, stack, url)
         out.update(ours)
