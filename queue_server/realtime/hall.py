@@ -283,7 +283,8 @@ class _StateRefresh:
         batch = sorted(self.watched(halls))
         local = self.relay is not None  # the other processes refresh their own screens
         if not local:  # one process: a window nobody watches needs no refresh either
-            windows = {w for w in windows if w[0] in self.watched({w[0]})}
+            seen = self.watched({hall for hall, _ in windows})
+            windows = {w for w in windows if w[0] in seen}
         for start in range(0, max(len(batch), 1), REFRESH_BATCH):
             part = set(batch[start:start + REFRESH_BATCH])
             if not part and (start or not windows):

@@ -330,8 +330,7 @@ def _issue(db: Session, appointment: Appointment, now: datetime) -> CheckedIn:
     hall = _hall(db, appointment)
     bundle = db.get_one(Bundle, appointment.bundle_id)
     day = now.astimezone(ZoneInfo(hall.timezone)).date()
-    conn = db.connection()
-    seq = _next_seq(conn, conn.dialect.name, hall.id, bundle.id, day)
+    seq = _next_seq(db.connection(), hall.id, bundle.id, day)
     ticket = Ticket(
         hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
         number=format_number(bundle.prefix, seq), priority=calling.Priority.APPOINTMENT.value,

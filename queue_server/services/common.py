@@ -126,7 +126,7 @@ _SAME_LINE = and_(
 )
 _EARLIER = or_(Ticket.queue_at < bindparam("at", type_=_AT),
                and_(Ticket.queue_at == bindparam("at", type_=_AT), Ticket.id < bindparam("id")))
-_AHEAD_IN_BUNDLE = select(func.count()).select_from(Ticket).where(
+AHEAD_IN_BUNDLE = select(func.count()).select_from(Ticket).where(
     _SAME_LINE, Ticket.bundle_id == bindparam("bundle"), Ticket.for_window_id.is_(None),
     or_(lane_sql(bindparam("now", type_=_AT)) < bindparam("lane"),
         and_(lane_sql(bindparam("now", type_=_AT)) == bindparam("lane"), _EARLIER)))
@@ -146,7 +146,7 @@ def people_ahead_of(db: Session | Connection, ticket: Ticket, now: datetime) -> 
                                   "id": ticket.id if ticket.id is not None else _NEWEST,
                                   "at": ticket.queue_at, "window": ticket.for_window_id}
         return int(db.scalar(_AHEAD_AT_WINDOW, params) or 0)
-    return int(db.scalar(_AHEAD_IN_BUNDLE, ahead_in_bundle_params(ticket, now)) or 0)
+    return int(db.scalar(AHEAD_IN_BUNDLE, ahead_in_bundle_params(ticket, now)) or 0)
 
 
 def ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -157,8 +157,6 @@ def ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
             "id": ticket.id if ticket.id is not None else _NEWEST, "at": ticket.queue_at,
             "bundle": ticket.bundle_id, "now": now, "lane": int(calling.base_lane(rule, now))}
 
-
-AHEAD_IN_BUNDLE = _AHEAD_IN_BUNDLE
 
 
 def current_ticket(db: Session, window: Window, day: date) -> Ticket | None:
@@ -181,6 +179,11 @@ def audit(db: Session, at: datetime, actor: str, action: str, hall_id: int | Non
           target: str | None = None, **detail: Any) -> None:
     db.add(AuditLog(at=at, actor=actor, action=action, hall_id=hall_id, target=target,
                     detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None))
+
+
+def range_json(quoted: tuple[int, int] | None) -> dict[str, int] | None:
+    """A quoted wait range (services/quotes.py) as the API and the screens carry it."""
+    return {"lo": quoted[0], "hi": quoted[1]} if quoted is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +213,7 @@ class TicketView:
             "track_token": self.track_token, "taken_at": self.taken_at.isoformat(),
             "window": self.window.to_json() if self.window else None,
             "recall_count": self.recall_count,
-            "wait_range": ({"lo": self.wait_range[0], "hi": self.wait_range[1]}
-                           if self.wait_range is not None else None),
+            "wait_range": range_json(self.wait_range),
         }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..expiring import Expiring
@@ -99,7 +99,7 @@ _RECENT = (select(Ticket.taken_at, Ticket.called_at, Ticket.quoted_wait_min, Tic
            .order_by(Ticket.called_at.desc()).limit(CALIBRATION_CALLS))
 
 
-def measure(db: Session | Connection, hall_id: int, now: datetime) -> Calibration:
+def measure(db: Session, hall_id: int, now: datetime) -> Calibration:
     since = now - timedelta(days=CALIBRATION_DAYS)
     rows = db.execute(_RECENT, {"hall": hall_id, "since": since})
     return calibrate([((called - taken).total_seconds() / 60, quoted, high)
@@ -110,6 +110,5 @@ def measure(db: Session | Connection, hall_id: int, now: datetime) -> Calibratio
 CACHE: Expiring[tuple[object, int], Calibration] = Expiring()
 
 
-def calibration(db: Session | Connection, hall_id: int, now: datetime) -> Calibration:
-    bind = db.get_bind() if isinstance(db, Session) else db.engine
-    return CACHE.get_or_load((bind.url, hall_id), lambda: measure(db, hall_id, now))
+def calibration(db: Session, hall_id: int, now: datetime) -> Calibration:
+    return CACHE.get_or_load((db.get_bind().url, hall_id), lambda: measure(db, hall_id, now))

@@ -133,9 +133,9 @@ def _upsert_counter(dialect: str) -> Any:
 _NEXT_SEQ = {name: _upsert_counter(name) for name in ("postgresql", "sqlite")}
 
 
-def _next_seq(conn: Connection, dialect: str, hall_id: int, bundle_id: int, day: object) -> int:
+def _next_seq(conn: Connection, hall_id: int, bundle_id: int, day: object) -> int:
     """Atomically take the next sequence number: one upsert, so concurrent kiosks never share one."""
-    stmt = _NEXT_SEQ["postgresql" if dialect == "postgresql" else "sqlite"]
+    stmt = _NEXT_SEQ["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     return int(conn.execute(stmt, {"hall": hall_id, "bundle": bundle_id, "day": day}).scalar_one())
 
 
@@ -170,7 +170,7 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
     day = service_day(now, hall.timezone)
     grant = entitled(priority, identity, day, hall.elderly_age)
     conn = db.connection()
-    seq = _next_seq(conn, conn.dialect.name, hall.id, bundle.id, day)
+    seq = _next_seq(conn, hall.id, bundle.id, day)
     ticket = Ticket(
         hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
         number=format_number(bundle.prefix, seq), priority=grant.value,
@@ -188,7 +188,7 @@ def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
                           "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
     # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
     # the ticket object above was only the rule's view of the row and never joins the session.
-    quoted = quotes.calibration(conn, hall.id, now).range_for(wait)
+    quoted = quotes.calibration(db, hall.id, now).range_for(wait)
     row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}
     ticket_id = conn.execute(_INSERT_TICKET, {**row, "quoted_people_ahead": ahead, "quoted_wait_min": wait,
                                               "quoted_range_lo": quoted[0] if quoted else None,

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
-from ..queue.numbering import service_day
 from . import quotes
-from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, today
+from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, range_json, today
 from .settings import policy
 
 SAMPLES_PER_BUNDLE = 50
@@ -42,9 +41,7 @@ class BundleWait:
         return {"code": self.code, "name": self.name, "prefix": self.prefix,
                 "waiting": self.waiting, "wait_min": self.wait_min,
                 "open_windows": self.open_windows, "service_min": round(self.service_min, 1),
-                "issuing": self.issuing,
-                "wait_range": ({"lo": self.wait_range[0], "hi": self.wait_range[1]}
-                               if self.wait_range is not None else None)}
+                "issuing": self.issuing, "wait_range": range_json(self.wait_range)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,17 +254,8 @@ def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime]
 
 
 def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
-    return load_of(db, CACHE.get(db, hall, now), now)
-
-
-def load_of(db: Session | Connection, static: _Windows, now: datetime) -> HallLoad:
-    """The load of the hall `static` was read for: its windows with the line as it is now."""
-    day = service_day(now, static.hall.timezone)
-    waiting: dict[str, int] = {}
-    oldest: dict[str, datetime] = {}
-    for _hall, _day, code, count, first in db.execute(_WAITING_IN_HALL, {"hall": static.hall.id, "day": day}):
-        waiting[code] = count
-        oldest[code] = _aware(first)
+    static = CACHE.get(db, hall, now)
+    waiting, oldest = waiting_now(db, [hall], now)[hall.id]
     return _load(static, waiting, oldest)
 
 
@@ -277,7 +265,7 @@ _WAITING_AND_AHEAD = _WAITING_IN_HALL.add_columns(AHEAD_IN_BUNDLE.scalar_subquer
 
 
 def load_and_ahead(conn: Connection, static: _Windows, ticket: Ticket, now: datetime) -> tuple[HallLoad, int]:
-    """`load_of` the ticket's hall and `people_ahead_of` the ticket (waiting in its bundle's line)."""
+    """`hall_load` of the ticket's hall and `people_ahead_of` the ticket (in its bundle's line)."""
     waiting: dict[str, int] = {}
     oldest: dict[str, datetime] = {}
     ahead = 0
