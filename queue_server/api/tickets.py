@@ -35,7 +35,7 @@ def take(hall: str, body: dict[str, Any], headers: dict[str, Any]) -> Any:
     identity = (identity_tokens.verify(rt.settings.secret_key, body["identity_token"])
                 if body.get("identity_token") else None)
     issued = tickets.take_ticket(
-        rt.database, hall, body["bundle"], now(), identity=identity, priority=body.get("priority"),
+        rt.database, hall, body["bundle"], None, identity=identity, priority=body.get("priority"),
         idempotency_key=headers.get("idempotency_key"),
         source="kiosk" if who.kind == "device" else "staff",
         device_id=who.id if who.kind == "device" else None,

@@ -43,7 +43,7 @@ from ..queue.numbering import format_number
 from ..queue.priority import Identity
 from .common import TicketView, bundle_by_code, hall_by_code, lock_hall, record
 from .settings import HallPolicy, exceptions, is_working, policy
-from .tickets import _next_seq, served_in, ticket_view
+from .tickets import next_seq, served_in, ticket_view
 from .waits import hall_load
 
 # The walk-in share, grace, per-person limit and booking horizon are per hall: settings.policy().
@@ -330,7 +330,7 @@ def _issue(db: Session, appointment: Appointment, now: datetime) -> CheckedIn:
     hall = _hall(db, appointment)
     bundle = db.get_one(Bundle, appointment.bundle_id)
     day = now.astimezone(ZoneInfo(hall.timezone)).date()
-    seq = _next_seq(db.connection(), hall.id, bundle.id, day)
+    seq = next_seq(db.connection(), hall.id, bundle.id, day)
     ticket = Ticket(
         hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
         number=format_number(bundle.prefix, seq), priority=calling.Priority.APPOINTMENT.value,

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..db import Database
 from ..events import Event, QueueUpdated, WindowUpdated
+from ..groupcommit import ALONE, GroupCommit
 from ..models import Allocation, Bundle, Hall, Ticket, TicketCounter, TicketEvent, Window
 from ..queue import calling, eta
 from ..queue.errors import (
@@ -42,7 +47,7 @@ from .common import (
     view,
     waiting_tickets,
 )
-from .waits import CACHE, HallFacts, ServedBundle, hall_load, load_and_ahead
+from .waits import CACHE, HallFacts, HallLine, ServedBundle, _Windows, hall_load, issuing_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +57,26 @@ class Issued:
     events: tuple[Event, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TakeRequest:
+    """One request for a number (`now` None: the clock when it is issued, shared by its batch)."""
+
+    hall_code: str
+    bundle_code: str
+    now: datetime | None = None
+    identity: Identity | None = None
+    priority: str | None = None
+    idempotency_key: str | None = None
+    source: str = "kiosk"
+    device_id: int | None = None
+    check_hall: Callable[[int], None] | None = None
+
+
 def take_ticket(
     database: Database,
     hall_code: str,
     bundle_code: str,
-    now: datetime,
+    now: datetime | None,
     *,
     identity: Identity | None = None,
     priority: str | None = None,
@@ -67,32 +87,68 @@ def take_ticket(
 ) -> Issued:
     """Issue the next number of `bundle` in `hall` for today; the same key gives the same ticket.
 
-    The common case is one transaction of few statements (taking a number is the hottest path of a
-    hall): the Idempotency-Key is looked up only when the insert collides with an earlier ticket or
-    the request is refused, so a retry still gets its ticket. `check_hall(hall_id)` lets the caller
-    refuse a hall it may not issue in, inside the same transaction.
+    Numbers requested at the same moment are issued together (groupcommit.py): one transaction of
+    four statements for the whole batch. A request the batch cannot answer plainly (refused, an
+    Idempotency-Key seen before, a database error) is then taken alone by `_take_alone`, which says
+    why or replays the earlier ticket. `check_hall(hall_id)` lets the caller refuse a hall it may not
+    issue in, inside the transaction.
     """
+    request = TakeRequest(hall_code, bundle_code, now, identity, priority, idempotency_key, source,
+                          device_id, check_hall)
+    issued = _group(database).submit(request)
+    if isinstance(issued, Issued):
+        return issued
+    return _take_alone(database, request)
+
+
+_GROUPS: WeakKeyDictionary[Database, GroupCommit[TakeRequest, Issued]] = WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _group(database: Database) -> GroupCommit[TakeRequest, Issued]:
+    group = _GROUPS.get(database)
+    if group is None:
+        with _GROUPS_LOCK:
+            group = _GROUPS.get(database)
+            if group is None:
+                group = _GROUPS[database] = GroupCommit(lambda batch: _issue_batch(database, batch))
+    return group
+
+
+def _issue_batch(database: Database, batch: Sequence[TakeRequest]) -> list[Issued | object]:
+    """Issue what can be issued plainly; ALONE for the rest. A database error: ALONE for all."""
+    try:
+        with database.write() as db:
+            return _issue(db, batch, clock.now(), alone=True)
+    except DBAPIError:
+        return [ALONE] * len(batch)  # e.g. a key used twice in one batch: each alone says which
+
+
+def _take_alone(database: Database, request: TakeRequest) -> Issued:
+    """One number in its own transaction, with the refusals and Idempotency-Key replays said."""
+    key, check_hall = request.idempotency_key, request.check_hall
     try:
         with database.write() as db:
             try:
-                return _issue(db, hall_code, bundle_code, now, identity, priority,
-                              idempotency_key, source, device_id, check_hall)
+                return _issue(db, [request], clock.now(), alone=False)[0]  # type: ignore[return-value]
             except QueueError:
-                earlier = _by_key(db, hall_code, idempotency_key) if idempotency_key else None
+                earlier = _by_key(db, request.hall_code, key) if key else None
                 if earlier is None or (check_hall is not None and _refused(check_hall, earlier)):
                     raise
-                return _replay(db, earlier, bundle_code, now, device_id)
+                return _replay(db, earlier, request.bundle_code, request.now or clock.now(),
+                               request.device_id)
     except IntegrityError:
         # Another request with the same key committed first: answer with its ticket.
-        if not idempotency_key:
+        if not key:
             raise
         with database.read() as db:
-            earlier = _by_key(db, hall_code, idempotency_key)
+            earlier = _by_key(db, request.hall_code, key)
             if earlier is None:
                 raise
             if check_hall is not None:
                 check_hall(earlier.hall_id)
-            return _replay(db, earlier, bundle_code, now, device_id)
+            return _replay(db, earlier, request.bundle_code, request.now or clock.now(),
+                           request.device_id)
 
 
 def _refused(check_hall: Callable[[int], None], ticket: Ticket) -> bool:
@@ -120,23 +176,38 @@ def _replay(db: Session, earlier: Ticket, bundle_code: str, now: datetime,
     return Issued(ticket=ticket_view(db, hall, earlier, now), created=False, events=())
 
 
-def _upsert_counter(dialect: str) -> Any:
+def _reserve_numbers(dialect: str) -> Any:
+    """Take `n` sequence numbers of a lane at once: one upsert, so concurrent kiosks never share one."""
     insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert_(TicketCounter).values(hall_id=bindparam("hall"), bundle_id=bindparam("bundle"),
-                                         service_day=bindparam("day"), last_seq=1)
+                                         service_day=bindparam("day"), last_seq=bindparam("n"))
     return stmt.on_conflict_do_update(
         index_elements=["hall_id", "bundle_id", "service_day"],
-        set_={"last_seq": TicketCounter.last_seq + 1},
-    ).returning(TicketCounter.last_seq)
+        set_={"last_seq": TicketCounter.last_seq + stmt.excluded.last_seq},
+    ).returning(TicketCounter.hall_id, TicketCounter.bundle_id, TicketCounter.service_day,
+                TicketCounter.last_seq)
 
 
-_NEXT_SEQ = {name: _upsert_counter(name) for name in ("postgresql", "sqlite")}
+_RESERVE = {name: _reserve_numbers(name) for name in ("postgresql", "sqlite")}
 
 
-def _next_seq(conn: Connection, hall_id: int, bundle_id: int, day: object) -> int:
-    """Atomically take the next sequence number: one upsert, so concurrent kiosks never share one."""
-    stmt = _NEXT_SEQ["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-    return int(conn.execute(stmt, {"hall": hall_id, "bundle": bundle_id, "day": day}).scalar_one())
+def _reserve(conn: Connection, lanes: list[dict[str, Any]]) -> dict[tuple[int, int, date], int]:
+    """Reserve `n` numbers of each lane (hall, bundle, day): the last number of each, now taken."""
+    stmt = _RESERVE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    return {(h, b, d): seq for h, b, d, seq in conn.execute(stmt, lanes)}
+
+
+def next_seq(conn: Connection, hall_id: int, bundle_id: int, day: date) -> int:
+    """The next sequence number of one lane (an appointment's check-in)."""
+    lane = (hall_id, bundle_id, day)
+    return _reserve(conn, [{"hall": hall_id, "bundle": bundle_id, "day": day, "n": 1}])[lane]
+
+
+_GIVE_BACK = (update(TicketCounter)
+              .where(TicketCounter.hall_id == bindparam("hall"),
+                     TicketCounter.bundle_id == bindparam("bundle"),
+                     TicketCounter.service_day == bindparam("day"))
+              .values(last_seq=TicketCounter.last_seq - bindparam("n")))
 
 
 def served_in(db: Session, hall: Hall, bundle: Bundle) -> bool:
@@ -155,59 +226,119 @@ def _served_bundle(db: Session, hall: HallFacts, static_bundles: dict[str, Serve
     raise BundleNotServed(f"{hall.name}暂未开设“{bundle.name}”窗口")
 
 
-def _issue(db: Session, hall_code: str, bundle_code: str, now: datetime,
-           identity: Identity | None, priority: str | None, key: str | None,
-           source: str, device_id: int | None,
-           check_hall: Callable[[int], None] | None = None) -> Issued:
+@dataclass(slots=True)
+class _Planned:
+    index: int
+    request: TakeRequest
+    static: _Windows
+    bundle: ServedBundle
+    day: date
+    grant: calling.Priority
+    now: datetime
+
+
+def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Planned:
     # The hall, its served bundles and its windows come from the per-process load cache (kept a few
-    # seconds, dropped at once by a window change made here): the statements below are the only
-    # ones a number costs, all Core statements on the session's connection.
-    static = CACHE.by_code(db, hall_code, now)
+    # seconds, dropped at once by a window change): nothing slow-changing is read per number.
+    static = CACHE.by_code(db, request.hall_code, now)
     hall = static.hall
-    if check_hall is not None:
-        check_hall(hall.id)
-    bundle = _served_bundle(db, hall, static.bundles, bundle_code)
+    if request.check_hall is not None:
+        request.check_hall(hall.id)
+    bundle = _served_bundle(db, hall, static.bundles, request.bundle_code)
     day = service_day(now, hall.timezone)
-    grant = entitled(priority, identity, day, hall.elderly_age)
+    return _Planned(index, request, static, bundle, day,
+                    entitled(request.priority, request.identity, day, hall.elderly_age), now)
+
+
+def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, alone: bool
+           ) -> list[Issued | object]:
+    """Issue the batch's numbers in order, as if one after the other, in four statements.
+
+    Each number is counted against its hall's line as the database holds it after the lanes' numbers
+    were reserved (their row locks order concurrent batches), plus the numbers issued before it in
+    the batch. With `alone`, a request that is refused is ALONE (its caller takes it alone, to say
+    why); without, the refusal is raised. Core statements on the session's connection: the ORM's
+    unit of work cost more than the database on this hottest path.
+    """
+    outcomes: list[Issued | object] = [ALONE] * len(batch)
+    planned: list[_Planned] = []
+    for index, request in enumerate(batch):
+        try:
+            planned.append(_plan(db, index, request, request.now or issued_at))
+        except QueueError:
+            if not alone:
+                raise
+    if not planned:
+        return outcomes
     conn = db.connection()
-    seq = _next_seq(conn, hall.id, bundle.id, day)
-    ticket = Ticket(
-        hall_id=hall.id, bundle_id=bundle.id, service_day=day, seq=seq,
-        number=format_number(bundle.prefix, seq), priority=grant.value,
-        status=calling.Status.WAITING.value, source=source, taken_at=now, queue_at=now,
-        idempotency_key=key, track_token=secrets.token_urlsafe(16),
-        identity_hash=identity.id_hash if identity else None, device_id=device_id,
-    )
-    # Counted before the insert (the new ticket is the newest in its lane), so the quote is written
-    # with the row instead of by a second statement.
-    load, ahead = load_and_ahead(conn, static, ticket, now)
-    wait = load.wait_for(bundle.code, ahead)
-    closes = hall.closes_at(now)
-    if not eta.served_before_closing(now, closes, wait, load.service_min[bundle.code]):
-        raise ClosingSoon(f"“{bundle.name}”今日已停止取号：现在取号，预计在{closes:%H:%M}下班前办不完。"
-                          "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
-    # Two plain INSERTs (the ORM's unit of work cost more than the database on this hottest path);
-    # the ticket object above was only the rule's view of the row and never joins the session.
-    quoted = quotes.calibration(db, hall.id, now).range_for(wait)
-    row = {c: getattr(ticket, c) for c in _ISSUED_COLUMNS}
-    ticket_id = conn.execute(_INSERT_TICKET, {**row, "quoted_people_ahead": ahead, "quoted_wait_min": wait,
-                                              "quoted_range_lo": quoted[0] if quoted else None,
-                                              "quoted_range_hi": quoted[1] if quoted else None,
-                                              "recall_count": 0, "requeue_count": 0,
-                                              "transfer_count": 0}).scalar_one()
-    conn.execute(_INSERT_EVENT, {"ticket_id": ticket_id, "at": now, "kind": "issued", "window_id": None,
-                                 "detail": json.dumps({"priority": grant.value, "source": source},
-                                                      ensure_ascii=False)})
-    shown = TicketView(id=ticket_id, number=ticket.number, bundle=bundle.code, bundle_name=bundle.name,
-                       priority=grant.value, status=ticket.status, people_ahead=ahead, wait_min=wait,
-                       track_token=ticket.track_token, taken_at=now, wait_range=quoted)
-    return Issued(ticket=shown, created=True, events=(QueueUpdated(hall.code, (bundle.code,)),))
+    wanted = Counter((p.static.hall.id, p.bundle.id, p.day) for p in planned)
+    # Sorted, so that two processes' batches lock the lanes in the same order (no deadlock).
+    reserved = _reserve(conn, [{"hall": h, "bundle": b, "day": d, "n": n}
+                               for (h, b, d), n in sorted(wanted.items())])
+    following = {lane: reserved[lane] - n + 1 for lane, n in wanted.items()}
+    lines: dict[tuple[datetime, int], HallLine] = {}
+    for now in sorted({p.now for p in planned}):
+        days = {p.static.hall.id: p.day for p in planned if p.now == now}
+        lines.update(((now, hall_id), line) for hall_id, line in issuing_lines(conn, days, now).items())
+    issued: list[tuple[_Planned, dict[str, Any], tuple[int, int] | None]] = []
+    for p in planned:
+        hall, bundle, now = p.static.hall, p.bundle, p.now
+        line = lines[now, hall.id]
+        lane = int(calling.base_lane(calling.Ticket(id=0, number="", bundle=bundle.code, queue_at=now,
+                                                    priority=p.grant), now))
+        ahead = line.ahead_of_newest(bundle.code, lane)
+        load = line.load(p.static)
+        wait = load.wait_for(bundle.code, ahead)
+        closes = hall.closes_at(now)
+        if not eta.served_before_closing(now, closes, wait, load.service_min[bundle.code]):
+            if not alone:
+                raise ClosingSoon(f"“{bundle.name}”今日已停止取号：现在取号，"
+                                  f"预计在{closes:%H:%M}下班前办不完。"
+                                  "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
+            continue
+        line.add_newest(bundle.code, lane, now)
+        key = (hall.id, bundle.id, p.day)
+        seq, following[key] = following[key], following[key] + 1
+        quoted = quotes.calibration(db, hall.id, now).range_for(wait)
+        request = p.request
+        issued.append((p, {
+            "hall_id": hall.id, "bundle_id": bundle.id, "service_day": p.day, "seq": seq,
+            "number": format_number(bundle.prefix, seq), "priority": p.grant.value,
+            "status": calling.Status.WAITING.value, "source": request.source, "taken_at": now,
+            "queue_at": now, "idempotency_key": request.idempotency_key,
+            "track_token": secrets.token_urlsafe(16),
+            "identity_hash": request.identity.id_hash if request.identity else None,
+            "device_id": request.device_id, "quoted_people_ahead": ahead, "quoted_wait_min": wait,
+            "quoted_range_lo": quoted[0] if quoted else None,
+            "quoted_range_hi": quoted[1] if quoted else None,
+            "recall_count": 0, "requeue_count": 0, "transfer_count": 0,
+        }, quoted))
+    # Numbers reserved for requests refused at closing time are given back (the lanes are still
+    # locked by this transaction, so nobody took one since).
+    unused = wanted - Counter((row["hall_id"], row["bundle_id"], row["service_day"]) for _, row, _ in issued)
+    if unused:
+        conn.execute(_GIVE_BACK, [{"hall": h, "bundle": b, "day": d, "n": n}
+                                  for (h, b, d), n in unused.items()])
+    if not issued:
+        return outcomes
+    inserted = conn.execute(_INSERT_TICKET, [row for _, row, _ in issued])
+    ids: dict[str, int] = {token: id_ for token, id_ in inserted}
+    conn.execute(_INSERT_EVENT, [
+        {"ticket_id": ids[row["track_token"]], "at": row["taken_at"], "kind": "issued", "window_id": None,
+         "detail": json.dumps({"priority": row["priority"], "source": row["source"]}, ensure_ascii=False)}
+        for _, row, _ in issued])
+    for p, row, quoted in issued:
+        shown = TicketView(id=ids[row["track_token"]], number=row["number"], bundle=p.bundle.code,
+                           bundle_name=p.bundle.name, priority=row["priority"], status=row["status"],
+                           people_ahead=row["quoted_people_ahead"], wait_min=row["quoted_wait_min"],
+                           track_token=row["track_token"], taken_at=p.now, wait_range=quoted)
+        outcomes[p.index] = Issued(ticket=shown, created=True,
+                                   events=(QueueUpdated(p.static.hall.code, (p.bundle.code,)),))
+    return outcomes
 
 
-_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.track_token, Ticket.__table__.c.id)
 _INSERT_EVENT = insert(TicketEvent.__table__)
-_ISSUED_COLUMNS = ("hall_id", "bundle_id", "service_day", "seq", "number", "priority", "status", "source",
-                   "taken_at", "queue_at", "idempotency_key", "track_token", "identity_hash", "device_id")
 
 
 def ticket_view(db: Session, hall: Hall, ticket: Ticket, now: datetime) -> TicketView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from ..expiring import Expiring
 from ..models import Allocation, Bundle, Hall, Ticket, Window
 from ..queue import calling, eta
 from . import quotes
-from .common import ACTIVE, AHEAD_IN_BUNDLE, ahead_in_bundle_params, hall_by_code, range_json, today
+from .common import ACTIVE, hall_by_code, lane_sql, range_json, today
 from .settings import policy
 
 SAMPLES_PER_BUNDLE = 50
@@ -261,20 +261,62 @@ def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
 
 # The hall's line and the people ahead of a new ticket in one statement (one round trip less on
 # the hottest path; with no one waiting there is no row, and no one ahead)
-_WAITING_AND_AHEAD = _WAITING_IN_HALL.add_columns(AHEAD_IN_BUNDLE.scalar_subquery())
+# The lines numbers are issued against, for several halls in one statement: per bundle, lane (at
+# `now`), whether in the bundle's own line (not sent to one window) and whether queued by `now`, the
+# count and the oldest taking time. Enough to count a new number's people ahead (the newest in its
+# lane: a tie in place puts the others ahead) and its hall's load, without reading the line itself.
+_NOW = bindparam("now", type_=Ticket.queue_at.type)
+_LANED = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, lane_sql(_NOW).label("lane"),
+                 Ticket.for_window_id.is_(None).label("in_line"), (Ticket.queue_at <= _NOW).label("early"),
+                 Ticket.taken_at)
+          .join(Bundle, Bundle.id == Ticket.bundle_id)
+          .where(Ticket.status == calling.Status.WAITING.value,
+                 Ticket.hall_id.in_(bindparam("halls", expanding=True)),
+                 Ticket.service_day.in_(bindparam("days", expanding=True)))
+          .subquery())
+_LINES = (select(_LANED.c.hall_id, _LANED.c.service_day, _LANED.c.code, _LANED.c.lane, _LANED.c.in_line,
+                 _LANED.c.early, func.count(), func.min(_LANED.c.taken_at))
+          .group_by(_LANED.c.hall_id, _LANED.c.service_day, _LANED.c.code, _LANED.c.lane, _LANED.c.in_line,
+                    _LANED.c.early))
 
 
-def load_and_ahead(conn: Connection, static: _Windows, ticket: Ticket, now: datetime) -> tuple[HallLoad, int]:
-    """`hall_load` of the ticket's hall and `people_ahead_of` the ticket (in its bundle's line)."""
-    waiting: dict[str, int] = {}
-    oldest: dict[str, datetime] = {}
-    ahead = 0
-    for _hall, _day, code, count, first, before in conn.execute(_WAITING_AND_AHEAD,
-                                                                ahead_in_bundle_params(ticket, now)):
-        waiting[code] = count
-        oldest[code] = _aware(first)
-        ahead = int(before or 0)
-    return _load(static, waiting, oldest), ahead
+@dataclass(slots=True)
+class HallLine:
+    """A hall's waiting line in counts, as `issuing_lines` reads it; numbers issued are added."""
+
+    waiting: dict[str, int]
+    oldest: dict[str, datetime]
+    lanes: list[tuple[str, int, bool, bool, int]]  # (bundle, lane, in its own line, queued by now, count)
+
+    def ahead_of_newest(self, bundle: str, lane: int) -> int:
+        """`calling.people_ahead` of a number taken now in `lane` of `bundle`'s line."""
+        return sum(count for code, at_lane, in_line, early, count in self.lanes
+                   if code == bundle and in_line and (at_lane < lane or (at_lane == lane and early)))
+
+    def add_newest(self, bundle: str, lane: int, now: datetime) -> None:
+        """Count a number just issued (numbers issued after it in the same batch see it ahead)."""
+        self.waiting[bundle] = self.waiting.get(bundle, 0) + 1
+        self.oldest.setdefault(bundle, now)
+        self.lanes.append((bundle, lane, True, True, 1))
+
+    def load(self, static: _Windows) -> HallLoad:
+        return _load(static, self.waiting, self.oldest)
+
+
+def issuing_lines(conn: Connection, days: dict[int, date], now: datetime) -> dict[int, HallLine]:
+    """The `HallLine` of each hall (id → its service day) at `now`, in one statement."""
+    lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
+    rows = conn.execute(_LINES, {"halls": list(days), "days": sorted(set(days.values())), "now": now})
+    for hall_id, day, code, lane, in_line, early, count, first in rows:
+        if days[hall_id] != day:
+            continue  # another hall's service day (halls in other time zones)
+        line = lines[hall_id]
+        line.lanes.append((code, int(lane), bool(in_line), bool(early), count))
+        line.waiting[code] = line.waiting.get(code, 0) + count
+        first = _aware(first)
+        if code not in line.oldest or first < line.oldest[code]:
+            line.oldest[code] = first
+    return lines
 
 
 def _waits(static: _Windows, load: HallLoad, now: datetime, quote: Callable[[int | None], Any]

@@ -19,7 +19,7 @@ from queue_server.models import Bundle, Hall, Ticket, Window
 from queue_server.queue import calling
 from queue_server.services import waits
 from queue_server.services.common import as_rule, people_ahead_of, today
-from queue_server.services.waits import load_and_ahead
+from queue_server.services.waits import issuing_lines
 
 from ..conftest import NOW
 
@@ -68,10 +68,15 @@ def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tup
                      priority=priority.value, queue_at=NOW, taken_at=NOW)
         newest = calling.Ticket(id=10**9, number="Z999", bundle=code, priority=priority, queue_at=NOW)
         assert people_ahead_of(session, new, NOW) == calling.people_ahead(newest, rules, NOW), specs
-        # taking a number asks the same in one statement with the hall's line (waits.load_and_ahead)
-        load, ahead = load_and_ahead(session.connection(), waits.CACHE.get(session, hall, NOW), new, NOW)
-        assert ahead == calling.people_ahead(newest, rules, NOW), specs
-        assert load.waiting == dict(Counter(r.bundle for r in rules)), specs
+        # taking a number counts the same from the hall's line in counts (waits.issuing_lines)
+        line = issuing_lines(session.connection(), {hall.id: day}, NOW)[hall.id]
+        lane = int(calling.base_lane(newest, NOW))
+        assert line.ahead_of_newest(code, lane) == calling.people_ahead(newest, rules, NOW), specs
+        assert line.load(waits.CACHE.get(session, hall, NOW)).waiting == dict(Counter(r.bundle for r in rules))
+        # and a number issued after it in the same batch has it ahead, as the rule says
+        line.add_newest(code, lane, NOW)
+        then = calling.Ticket(id=10**9 + 1, number="Z998", bundle=code, priority=priority, queue_at=NOW)
+        assert line.ahead_of_newest(code, lane) == calling.people_ahead(then, [*rules, newest], NOW), specs
     finally:
         session.rollback()
         session.close()
