@@ -54,4 +54,5 @@ def per_track_token() -> str:
     return f"track:{(request.view_args or {}).get('track_token', '')}"
 
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# headers: RATELIMIT_HEADERS_ENABLED (off; a value given here would override the app's config)
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

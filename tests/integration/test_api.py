@@ -237,6 +237,10 @@ def test_take_a_number_is_limited_per_kiosk_not_per_address(settings, sqlite_db,
     take = lambda h: client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=h).status_code  # noqa: E731
     assert [take(kiosk) for _ in range(3)] == [201, 201, 429]
     assert take({"Authorization": f"Bearer {other}"}) == 201  # same address, another kiosk
+    refused = client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=kiosk)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    # no X-RateLimit-* headers on answers (each would cost a Redis read per request)
+    assert not [h for h in refused.headers.keys() if h.lower().startswith("x-ratelimit")]
 
 
 def test_ticket_qr_leads_to_its_tracking_page(client, kiosk):
