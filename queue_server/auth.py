@@ -77,8 +77,10 @@ auth = HTTPTokenAuth(scheme="Bearer", description="staff login token or device t
 
 # Who a token names. Every request of a kiosk or a clerk carries its token; reading the staff or
 # device row each time was a fifth of the cost of taking a number. Any change to a staff or device
-# row (revocation, deactivation, a new password or seat) empties it on this process at commit.
+# row (revocation, deactivation, a new password or seat) empties it on this process at commit, and
+# through `tell_others` (the Redis relay, realtime/hall.py) on the other server processes at once.
 PRINCIPALS: Expiring[str, Principal] = Expiring()
+tell_others: Callable[[], None] | None = None
 
 
 @event.listens_for(Session, "after_flush")
@@ -92,6 +94,8 @@ def _staff_or_devices_changed(session: Session, _context: object) -> None:
 def _forget_principals(session: Session) -> None:
     if session.info.pop("forget_principals", False):
         PRINCIPALS.clear()
+        if tell_others is not None:
+            tell_others()
 
 
 @auth.verify_token

@@ -58,6 +58,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Serve the API, pages and Socket.IO until interrupted."""
     from . import create_app
     from .migrate import is_current
+    from .realtime.hall import listen_to_other_processes
 
     settings = persistent_secret(settings)
     database = Database(settings.database_url)
@@ -83,6 +84,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     sio.start_background_task(rollover_loop)
     sio.start_background_task(freeze_loop, sio.sleep)
+    listen_to_other_processes(sio)  # from the start: a token revoked elsewhere must not wait for a screen
     log.info("govhall serving on http://%s:%s (async mode %s)", host, port, sio.async_mode)
     if sio.async_mode in ("gevent", "eventlet"):
         serve_cooperative(app, sio.async_mode, host, port)

@@ -32,9 +32,10 @@ class Settings:
     # A call or window change drops them at once on its own process and, through Redis, within a
     # second on the others; this bounds how long a change is missed if Redis loses that message.
     load_cache_s: float = 60.0
-    # Who a bearer token names is re-read at most this often (a revocation made on another server
-    # process takes effect within it; on this process at once)
-    auth_cache_s: float = 15.0
+    # Who a bearer token names is re-read at most this often. A revocation takes effect at once on
+    # its own process and, through Redis, on the others; this bounds it if Redis loses the message.
+    # (A kiosk takes a number every minute or so: at 15 s nearly every number re-read its device.)
+    auth_cache_s: float = 120.0
     # Proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are trusted, so per-address limits
     # count the phone, not nginx
     trusted_proxies: int = 0

@@ -20,7 +20,7 @@ from flask import request
 from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room, leave_room
 from sqlalchemy import select
 
-from .. import clock
+from .. import auth, clock
 from ..auth import principal_from_token
 from ..events import Event, QueueUpdated, TicketCalled, WindowUpdated
 from ..models import Hall, Window
@@ -191,6 +191,14 @@ def make_publisher(rt: Runtime, sio: SocketIO, namespace: HallNamespace | None =
     return publish
 
 
+def listen_to_other_processes(sio: SocketIO) -> None:
+    """Start hearing the other server processes (with Redis) now, not at the first change here."""
+    for namespace in getattr(sio, "namespace_handlers", []):
+        state = getattr(namespace, "state", None)
+        if state is not None and state.relay is not None:
+            state.relay.start(sio)
+
+
 class _StateRefresh:
     """The refreshed state (queue_updated, window_updated, surge_alert) after a change.
 
@@ -217,6 +225,8 @@ class _StateRefresh:
         self.running = False
         self.relay = HallsRelay(rt.settings.redis_url, f"{rt.settings.redis_channel}:changed",
                                 self.remote) if rt.settings.redis_url else None
+        if self.relay is not None:
+            auth.tell_others = self.relay.forget_principals
 
     def add(self, events: tuple[Event, ...], reload: set[str] | frozenset[str] = frozenset()) -> None:
         """Refresh after `events`; `reload`: halls whose windows or calls changed (the other processes
@@ -315,18 +325,24 @@ class HallsRelay:
             sio.start_background_task(self._listen, sio)
 
     def send(self, halls: set[str], reload: set[str]) -> None:
-        if not halls and not reload:
-            return
+        if halls or reload:
+            self._publish({"from": self.me, "halls": sorted(halls), "reload": sorted(reload)},
+                          "which halls changed")
+
+    def _publish(self, message: dict[str, Any], what: str) -> None:
         try:
             if self.client is None:
                 import redis
 
                 self.client = redis.Redis.from_url(self.url)
-            self.client.publish(self.channel, json.dumps({"from": self.me, "halls": sorted(halls),
-                                                          "reload": sorted(reload)}))
-        except Exception:  # Redis down: the screens of other processes refresh on their next change
-            log.warning("could not tell the other processes which halls changed", exc_info=True)
+            self.client.publish(self.channel, json.dumps(message))
+        except Exception:  # Redis down: the others refresh on their next change, tokens within the TTL
+            log.warning("could not tell the other processes %s", what, exc_info=True)
             self.client = None
+
+    def forget_principals(self) -> None:
+        """A staff or device row changed here: the others drop who their tokens name at once."""
+        self._publish({"from": self.me, "principals": True}, "a staff or device change")
 
     def _listen(self, sio: SocketIO) -> None:
         import redis
@@ -341,7 +357,11 @@ class HallsRelay:
                     lost = False
                 for message in pubsub.listen():  # type: ignore[no-untyped-call]
                     data = json.loads(message["data"])
-                    if data.get("from") != self.me:
+                    if data.get("from") == self.me:
+                        continue
+                    if data.get("principals"):
+                        auth.PRINCIPALS.clear()
+                    else:
                         self.on_remote({str(h) for h in data.get("halls", [])},
                                        {str(h) for h in data.get("reload", [])})
             except Exception as e:  # reconnect: Redis restarted or the connection dropped

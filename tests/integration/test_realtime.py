@@ -184,6 +184,16 @@ def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_pat
         time.sleep(1.5)
         status, after = a.call("POST", "/halls/demo/tickets", clerk, {"bundle": "newborn"})
         assert status == 201 and after["wait_min"] is None, after  # no open window serves it now
+        # A kiosk token revoked through B stops working on A at once, though A holds who it names
+        # (auth_cache_s: 120 s): B tells A through Redis.
+        status, kiosk = a.call("POST", "/halls/demo/devices", manager, {"kind": "kiosk", "name": "k-relay"})
+        assert status == 201
+        assert a.call("GET", "/halls/demo/devices", kiosk["token"])[0] == 403  # known (cached), not a manager
+        assert b.call("DELETE", f"/halls/demo/devices/{kiosk['id']}", manager)[0] == 200
+        deadline = time.time() + 2
+        while a.call("GET", "/halls/demo/devices", kiosk["token"])[0] != 401:
+            assert time.time() < deadline, "the revocation did not reach process A"
+            time.sleep(0.05)
     finally:
         for s in screens:
             s.close()
