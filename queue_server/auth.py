@@ -7,6 +7,7 @@ where they are seated; managers only in their own hall; admins anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
