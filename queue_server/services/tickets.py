@@ -119,7 +119,7 @@ def _issue_batch(database: Database, batch: Sequence[TakeRequest]) -> list[Issue
     """Issue what can be issued plainly; ALONE for the rest. A database error: ALONE for all."""
     try:
         with database.write() as db:
-            return _issue(db, batch, clock.now(), alone=True)
+            return _issue(db, batch, clock.now(), leave_refused=True)
     except DBAPIError:
         return [ALONE] * len(batch)  # e.g. a key used twice in one batch: each alone says which
 
@@ -130,7 +130,7 @@ def _take_alone(database: Database, request: TakeRequest) -> Issued:
     try:
         with database.write() as db:
             try:
-                return _issue(db, [request], clock.now(), alone=False)[0]  # type: ignore[return-value]
+                return _issue(db, [request], clock.now(), leave_refused=False)[0]  # type: ignore[return-value]
             except QueueError:
                 earlier = _by_key(db, request.hall_code, key) if key else None
                 if earlier is None or (check_hall is not None and _refused(check_hall, earlier)):
@@ -250,13 +250,13 @@ def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Plan
                     entitled(request.priority, request.identity, day, hall.elderly_age), now)
 
 
-def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, alone: bool
+def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, leave_refused: bool
            ) -> list[Issued | object]:
     """Issue the batch's numbers in order, as if one after the other, in four statements.
 
     Each number is counted against its hall's line as the database holds it after the lanes' numbers
     were reserved (their row locks order concurrent batches), plus the numbers issued before it in
-    the batch. With `alone`, a request that is refused is ALONE (its caller takes it alone, to say
+    the batch. With `leave_refused`, a refused request is ALONE (its caller takes it alone, to say
     why); without, the refusal is raised. Core statements on the session's connection: the ORM's
     unit of work cost more than the database on this hottest path.
     """
@@ -266,7 +266,7 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, al
         try:
             planned.append(_plan(db, index, request, request.now or issued_at))
         except QueueError:
-            if not alone:
+            if not leave_refused:
                 raise
     if not planned:
         return outcomes
@@ -291,7 +291,7 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, al
         wait = load.wait_for(bundle.code, ahead)
         closes = hall.closes_at(now)
         if not eta.served_before_closing(now, closes, wait, load.service_min[bundle.code]):
-            if not alone:
+            if not leave_refused:
                 raise ClosingSoon(f"“{bundle.name}”今日已停止取号：现在取号，"
                                   f"预计在{closes:%H:%M}下班前办不完。"
                                   "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
