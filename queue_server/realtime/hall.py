@@ -95,7 +95,8 @@ class HallNamespace(Namespace):
             join_room(room)
         snapshot["screen"] = screen
         snapshot["version"] = self.rt.version
-        emit("snapshot", snapshot)
+        # to this screen alone, which is connected here: not through Redis to every other process
+        emit("snapshot", snapshot, ignore_queue=True)
         return {"ok": True}
 
     def on_unsubscribe(self, data: Any) -> None:

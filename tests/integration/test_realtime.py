@@ -6,6 +6,7 @@ manager screens need a token; two processes behind Redis share events.
 
 from __future__ import annotations
 
+import json
 import queue
 import time
 import uuid
@@ -146,10 +147,22 @@ def test_two_processes_share_events_through_redis(sqlite_template: Path, tmp_pat
     b = LiveServer(f"sqlite:///{db}", tmp_path / "b", REDIS_URL, channel)
     a.start()
     b.start()
+    relayed = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    relayed.subscribe(channel)  # what the processes send each other through Redis
     screens = [Screen(a.url), Screen(b.url)]
     try:
         for s in screens:
             s.wait_for("snapshot")
+        # A screen's snapshot goes to that screen alone, from its own process: not through Redis
+        # to every other process (2,000 screens subscribing after a restart would send them all).
+        events = []
+        until = time.time() + 1.0
+        while time.time() < until:  # None also for the subscription's confirmation: read on
+            message = relayed.get_message(timeout=0.1)
+            if message is not None:
+                events.append(json.loads(message["data"]).get("event"))
+        assert "snapshot" not in events, events
+        relayed.close()
         ticket = take_and_call(a)  # the call is made through process A
         for s in screens:  # and reaches the screen connected to B as well
             assert s.wait_for("ticket_called")["ticket"]["number"] == ticket["number"]
