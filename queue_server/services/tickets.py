@@ -47,7 +47,7 @@ from .common import (
     view,
     waiting_tickets,
 )
-from .waits import CACHE, HallFacts, HallLine, ServedBundle, _Windows, hall_load, issuing_lines
+from .waits import CACHE, HallFacts, HallLine, ServedBundle, _Windows, hall_lines, hall_load
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +238,8 @@ class _Planned:
 
 
 def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Planned:
-    # The hall, its served bundles and its windows come from the per-process load cache (kept a few
-    # seconds, dropped at once by a window change): nothing slow-changing is read per number.
+    # The hall, its served bundles and its windows come from the per-process load cache (kept up to a
+    # minute, dropped at once by a window change): nothing slow-changing is read per number.
     static = CACHE.by_code(db, request.hall_code, now)
     hall = static.hall
     if request.check_hall is not None:
@@ -279,7 +279,7 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
     lines: dict[tuple[datetime, int], HallLine] = {}
     for now in sorted({p.now for p in planned}):
         days = {p.static.hall.id: p.day for p in planned if p.now == now}
-        lines.update(((now, hall_id), line) for hall_id, line in issuing_lines(conn, days, now).items())
+        lines.update(((now, hall_id), line) for hall_id, line in hall_lines(conn, days, now).items())
     issued: list[tuple[_Planned, dict[str, Any], tuple[int, int] | None]] = []
     for p in planned:
         hall, bundle, now = p.static.hall, p.bundle, p.now

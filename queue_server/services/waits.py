@@ -218,31 +218,11 @@ def _windows(db: Session, hall: Hall, now: datetime) -> _Windows:
     return _Windows(facts, loads, dict(idle), service, served, bundles)
 
 
-_WAITING = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, func.count(Ticket.id),
-                    func.min(Ticket.taken_at))
-            .join(Bundle, Bundle.id == Ticket.bundle_id)
-            .where(Ticket.status == calling.Status.WAITING.value)
-            .group_by(Ticket.hall_id, Ticket.service_day, Bundle.code))
-# one hall, built once (every ticket issued asks it)
-_WAITING_IN_HALL = _WAITING.where(Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day"))
-
-
 def waiting_now(db: Session, halls: Sequence[Hall], now: datetime
                 ) -> dict[int, tuple[dict[str, int], dict[str, datetime]]]:
     """Waiting count and oldest taking time per bundle, for several halls in one query."""
-    days = {hall.id: today(hall, now) for hall in halls}
-    result: dict[int, tuple[dict[str, int], dict[str, datetime]]] = {h.id: ({}, {}) for h in halls}
-    if len(halls) == 1:
-        rows = db.execute(_WAITING_IN_HALL, {"hall": halls[0].id, "day": days[halls[0].id]})
-    else:
-        rows = db.execute(_WAITING.where(Ticket.hall_id.in_(days),
-                                         Ticket.service_day.in_(set(days.values()))))
-    for hall_id, day, code, count, first in rows:
-        if days[hall_id] == day:
-            waiting, oldest = result[hall_id]
-            waiting[code] = count
-            oldest[code] = _aware(first)
-    return result
+    lines = hall_lines(db.connection(), {hall.id: today(hall, now) for hall in halls}, now)
+    return {hall_id: (line.waiting, line.oldest) for hall_id, line in lines.items()}
 
 
 def _load(static: _Windows, waiting: dict[str, int], oldest: dict[str, datetime],
@@ -259,12 +239,10 @@ def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
     return _load(static, waiting, oldest)
 
 
-# The hall's line and the people ahead of a new ticket in one statement (one round trip less on
-# the hottest path; with no one waiting there is no row, and no one ahead)
-# The lines numbers are issued against, for several halls in one statement: per bundle, lane (at
-# `now`), whether in the bundle's own line (not sent to one window) and whether queued by `now`, the
-# count and the oldest taking time. Enough to count a new number's people ahead (the newest in its
-# lane: a tie in place puts the others ahead) and its hall's load, without reading the line itself.
+# The waiting lines of several halls in one statement: per bundle, lane (at `now`), whether in the
+# bundle's own line (not sent to one window) and whether queued by `now`, the count and the oldest
+# taking time. Enough for the halls' loads (screens, estimates) and to count a new number's people
+# ahead (the newest in its lane: a tie in place puts the others ahead), without reading the lines.
 _NOW = bindparam("now", type_=Ticket.queue_at.type)
 _LANED = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, lane_sql(_NOW).label("lane"),
                  Ticket.for_window_id.is_(None).label("in_line"), (Ticket.queue_at <= _NOW).label("early"),
@@ -282,7 +260,7 @@ _LINES = (select(_LANED.c.hall_id, _LANED.c.service_day, _LANED.c.code, _LANED.c
 
 @dataclass(slots=True)
 class HallLine:
-    """A hall's waiting line in counts, as `issuing_lines` reads it; numbers issued are added."""
+    """A hall's waiting line in counts, as `hall_lines` reads it; numbers issued are added."""
 
     waiting: dict[str, int]
     oldest: dict[str, datetime]
@@ -303,7 +281,7 @@ class HallLine:
         return _load(static, self.waiting, self.oldest)
 
 
-def issuing_lines(conn: Connection, days: dict[int, date], now: datetime) -> dict[int, HallLine]:
+def hall_lines(conn: Connection, days: dict[int, date], now: datetime) -> dict[int, HallLine]:
     """The `HallLine` of each hall (id → its service day) at `now`, in one statement."""
     lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
     rows = conn.execute(_LINES, {"halls": list(days), "days": sorted(set(days.values())), "now": now})

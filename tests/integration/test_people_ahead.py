@@ -19,7 +19,7 @@ from queue_server.models import Bundle, Hall, Ticket, Window
 from queue_server.queue import calling
 from queue_server.services import waits
 from queue_server.services.common import as_rule, people_ahead_of, today
-from queue_server.services.waits import issuing_lines
+from queue_server.services.waits import hall_lines
 
 from ..conftest import NOW
 
@@ -68,8 +68,8 @@ def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tup
                      priority=priority.value, queue_at=NOW, taken_at=NOW)
         newest = calling.Ticket(id=10**9, number="Z999", bundle=code, priority=priority, queue_at=NOW)
         assert people_ahead_of(session, new, NOW) == calling.people_ahead(newest, rules, NOW), specs
-        # taking a number counts the same from the hall's line in counts (waits.issuing_lines)
-        line = issuing_lines(session.connection(), {hall.id: day}, NOW)[hall.id]
+        # taking a number counts the same from the hall's line in counts (waits.hall_lines)
+        line = hall_lines(session.connection(), {hall.id: day}, NOW)[hall.id]
         lane = int(calling.base_lane(newest, NOW))
         assert line.ahead_of_newest(code, lane) == calling.people_ahead(newest, rules, NOW), specs
         assert line.load(waits.CACHE.get(session, hall, NOW)).waiting == dict(Counter(r.bundle for r in rules))
