@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..quantiles import nearest_rank
 from .load import Outcome, ScreenLog
 
 DELIVERY_TIMEOUT_S = 5.0  # an event later than this after the call counts as missed
@@ -14,11 +14,7 @@ DELIVERY_TIMEOUT_S = 5.0  # an event later than this after the call counts as mi
 
 def percentile(values: Sequence[float], p: float) -> float | None:
     """The p-th percentile (0–100), nearest rank; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return nearest_rank(values, p / 100) if values else None
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:

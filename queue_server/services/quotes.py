@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..expiring import Expiring
 from ..models import Ticket
+from ..quantiles import nearest_rank
 
 CALIBRATION_DAYS = 7
 CALIBRATION_CALLS = 2000
@@ -71,11 +72,6 @@ class Calibration:
                 "mode": self.mode}
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def calibrate(calls: list[tuple[float, int, int | None]]) -> Calibration:
     """From (actual wait min, quoted wait min, quoted range end or None) of recent calls."""
     errors = [actual - quoted for actual, quoted, _ in calls]
@@ -88,8 +84,8 @@ def calibrate(calls: list[tuple[float, int, int | None]]) -> Calibration:
     high_q = 0.90
     if len(ranged) >= MIN_SAMPLES and within is not None and within < GOOD_SHARE:
         mode, high_q = ("widened", 0.97) if within >= FAIR_SHARE else ("withheld", 0.97)
-    return Calibration(len(errors), len(ranged), within, med, _quantile(errors, 0.5),
-                       _quantile(errors, high_q), mode)
+    return Calibration(len(errors), len(ranged), within, med, nearest_rank(errors, 0.5),
+                       nearest_rank(errors, high_q), mode)
 
 
 _RECENT = (select(Ticket.taken_at, Ticket.called_at, Ticket.quoted_wait_min, Ticket.quoted_range_hi)
