@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from display.announcement import announcement
 
@@ -29,11 +29,10 @@ from .common import (
     bundle_by_code,
     current_ticket,
     lock_hall,
-    ranks_of,
+    next_at_window,
     record,
     today,
     view,
-    waiting_tickets,
     window_by_id,
     window_ref,
 )
@@ -87,13 +86,10 @@ def call_next(database: Database, window_id: int, now: datetime, staff_id: int |
         current = current_ticket(db, window, day)
         if current is not None:
             _finish(db, current, window, now, how="next")
-        closed = frozenset(db.scalars(select(Window.id).where(Window.hall_id == hall.id,
-                                                              Window.open.is_(False))))
-        chosen = calling.choose_next(waiting_tickets(db, hall, day), window.id,
-                                     ranks_of(db, window), now, closed)
-        if chosen is None:
+        chosen = next_at_window(db, hall.id, day, window.id, now)
+        if not chosen:
             raise QueueEmpty(f"{window.number}号窗口暂无等候")
-        ticket = db.get_one(Ticket, chosen.id)
+        ticket = db.get_one(Ticket, chosen[0].id, options=[joinedload(Ticket.bundle)])
         ticket.status = calling.Status.CALLED.value
         ticket.window_id = window.id
         ticket.for_window_id = None

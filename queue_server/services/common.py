@@ -159,12 +159,49 @@ def ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
 
 
 
-def current_ticket(db: Session, window: Window, day: date) -> Ticket | None:
-    """The ticket called to or being served at `window` today, if any."""
+# The tickets a window would call, in `calling.choose_next`'s order, chosen by the database: a call
+# and a window screen's refresh read a few rows instead of the hall's whole line.
+_TRANSFERRED_HERE = Ticket.for_window_id == bindparam("window")
+_HERE = Allocation.__table__.alias("here")  # the window's allocation of the ticket's bundle
+_HELD_AT = Window.__table__.alias("held_at")  # the window the ticket was transferred to
+_NEXT_AT_WINDOW = (
+    select(Ticket.id, Ticket.number, Bundle.code, Ticket.priority, Ticket.queue_at, Ticket.for_window_id,
+           Ticket.due_at)
+    .join(Bundle, Bundle.id == Ticket.bundle_id)
+    .outerjoin(_HERE, and_(_HERE.c.bundle_id == Ticket.bundle_id, _HERE.c.window_id == bindparam("window")))
+    .outerjoin(_HELD_AT, _HELD_AT.c.id == Ticket.for_window_id)
+    .where(Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day"),
+           Ticket.status == calling.Status.WAITING.value,
+           # calling.eligible: transferred here, or in a bundle served here and not held open elsewhere
+           or_(_TRANSFERRED_HERE,
+               and_(_HERE.c.rank.is_not(None),
+                    or_(Ticket.for_window_id.is_(None), _HELD_AT.c.open.is_(False)))))
+    .order_by(  # calling.choose_next's order: lane, the window's rank of the bundle, place, id
+        case((_TRANSFERRED_HERE, int(calling.Lane.TRANSFERRED)), else_=lane_sql(bindparam("now", type_=_AT))),
+        case((_TRANSFERRED_HERE, 0), else_=_HERE.c.rank),
+        Ticket.queue_at, Ticket.id)
+    .limit(bindparam("count"))
+)
+
+
+def next_at_window(db: Session | Connection, hall_id: int, day: date, window_id: int, now: datetime,
+                   count: int = 1) -> list[calling.Ticket]:
+    """The next `count` tickets `window_id` would call, first first: what calling `choose_next` again
+    and again (each time without the one chosen) gives (tests/integration/test_people_ahead.py holds
+    them equal), read by the database instead of from the hall's whole line."""
+    rows = db.execute(_NEXT_AT_WINDOW, {"hall": hall_id, "day": day, "window": window_id, "now": now,
+                                        "count": count})
+    return [calling.Ticket(id=i, number=number, bundle=code, priority=calling.Priority(priority),
+                           queue_at=queue_at, for_window=for_window, due_at=due_at)
+            for i, number, code, priority, queue_at, for_window, due_at in rows]
+
+
+def current_ticket(db: Session, window: Window, day: date, options: tuple[Any, ...] = ()) -> Ticket | None:
+    """The ticket called to or being served at `window` today, if any (`options`: loader options)."""
     return db.scalar(
         select(Ticket).where(Ticket.window_id == window.id, Ticket.service_day == day,
                              Ticket.status.in_(ACTIVE))
-        .order_by(Ticket.called_at.desc()).limit(1)
+        .order_by(Ticket.called_at.desc()).limit(1).options(*options)
     )
 
 

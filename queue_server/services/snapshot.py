@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import Bundle, Hall, Ticket, TicketEvent, Window
 from ..queue import calling
 from . import quotes
-from .common import ACTIVE, ranks_of, today, waiting_tickets
+from .common import ACTIVE, current_ticket, next_at_window, today
 from .waits import BundleWait, hall_waits
 from .windows import allocated, window_view
 
@@ -66,20 +66,9 @@ def recent_calls(db: Session, hall: Hall, now: datetime, limit: int = RECENT_CAL
 def next_for_window(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> list[dict[str, Any]]:
     """The tickets this window would call next, in order, if nobody else called first."""
-    waiting = waiting_tickets(db, hall, today(hall, now))
-    ranks = ranks_of(db, window)
-    closed = frozenset(db.scalars(select(Window.id).where(Window.hall_id == hall.id,
-                                                          Window.open.is_(False))))
-    result = []
-    while len(result) < count:
-        chosen = calling.choose_next(waiting, window.id, ranks, now, closed)
-        if chosen is None:
-            break
-        waiting.remove(chosen)
-        result.append({"number": chosen.number, "bundle": chosen.bundle,
-                       "priority": chosen.priority.value,
-                       "transferred": chosen.for_window == window.id})
-    return result
+    return [{"number": t.number, "bundle": t.bundle, "priority": t.priority.value,
+             "transferred": t.for_window == window.id}
+            for t in next_at_window(db, hall.id, today(hall, now), window.id, now, count)]
 
 
 def hall_snapshot(db: Session, hall: Hall, now: datetime,
@@ -99,10 +88,10 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
 
 def window_snapshot(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> dict[str, Any]:
-    current = _current_by_window(db, hall, now).get(window.id)
+    current = current_ticket(db, window, today(hall, now), options=(joinedload(Ticket.bundle),))
     return {
         "hall": hall_info(hall),
-        "window": window_state(window, current, allocated(db, hall.id)),
+        "window": window_state(window, current, allocated(db, hall.id, window.id)),
         "next": next_for_window(db, hall, window, now, count),
         "at": now.isoformat(),
     }

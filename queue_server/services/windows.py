@@ -48,15 +48,19 @@ _ALLOCATED = (select(Allocation.window_id, Bundle.code, Bundle.name, Allocation.
               .join(Window, Window.id == Allocation.window_id)
               .where(Window.hall_id == bindparam("hall"))
               .order_by(Allocation.window_id, Allocation.rank, Bundle.prefix))
+_ALLOCATED_AT = _ALLOCATED.where(Window.id == bindparam("window"))
 
 
-def allocated(db: Session, hall_id: int) -> dict[int, tuple[tuple[str, str, int], ...]]:
-    """Every window's bundles (code, name, rank) in one query: screens refresh after each call, and
-    loading each window's allocations and their bundles one by one cost more than the rest."""
+def allocated(db: Session, hall_id: int,
+              window_id: int | None = None) -> dict[int, tuple[tuple[str, str, int], ...]]:
+    """Every window's bundles (code, name, rank) in one query, or one window's: screens refresh after
+    each call, and loading each window's allocations and their bundles one by one cost more."""
     found: dict[int, list[tuple[str, str, int]]] = {}
-    for window_id, code, name, rank in db.connection().execute(_ALLOCATED, {"hall": hall_id}):
-        found.setdefault(window_id, []).append((code, name, rank))
-    return {window_id: tuple(rows) for window_id, rows in found.items()}
+    rows = (db.connection().execute(_ALLOCATED, {"hall": hall_id}) if window_id is None else
+            db.connection().execute(_ALLOCATED_AT, {"hall": hall_id, "window": window_id}))
+    for window_id_, code, name, rank in rows:
+        found.setdefault(window_id_, []).append((code, name, rank))
+    return {w: tuple(rows) for w, rows in found.items()}
 
 
 def list_windows(database: Database, hall_code: str) -> list[WindowView]:

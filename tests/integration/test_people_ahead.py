@@ -1,7 +1,9 @@
-"""The database's count of people ahead equals the queue rule's (`calling.people_ahead`).
+"""The database's count of people ahead equals the queue rule's (`calling.people_ahead`), and its
+choice of a window's next tickets equals the rule's (`calling.choose_next`).
 
-Issuing a ticket counts its people ahead in SQL (services.common.people_ahead_of) instead of loading
-the hall's whole line; random lines with every lane, ties in place and transfers hold the two equal.
+Issuing a ticket counts its people ahead in SQL (services.common.people_ahead_of), and a call picks
+its ticket in SQL (services.common.next_at_window), instead of loading the hall's whole line; random
+lines with every lane, ties in place, transfers and closed windows hold the two equal.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from queue_server.db import Database
 from queue_server.models import Bundle, Hall, Ticket, Window
 from queue_server.queue import calling
 from queue_server.services import waits
-from queue_server.services.common import as_rule, people_ahead_of, today
+from queue_server.services.common import as_rule, next_at_window, people_ahead_of, ranks_of, today
 from queue_server.services.waits import hall_lines
 
 from ..conftest import NOW
 
 ticket_specs = st.lists(
     st.tuples(
-        st.sampled_from(["newborn", "retirement"]),  # bundle
+        st.sampled_from(["newborn", "retirement", "education"]),  # bundle (windows 16, 17 rank two of them apart)
         st.sampled_from(list(calling.Priority)),
         st.integers(-3, 3),  # queue_at offset in minutes: ties on purpose
         st.sampled_from([None, -20, 0, 20]),  # appointment slot start offset (minutes)
@@ -37,12 +39,12 @@ ticket_specs = st.lists(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(specs=ticket_specs)
-def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tuple]) -> None:
+@given(specs=ticket_specs, closed=st.sets(st.sampled_from([1, 2, 3])))
+def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tuple], closed: set[int]) -> None:
     session = database.writer()
     try:
         hall = session.scalars(select(Hall).where(Hall.code == "demo")).one()
-        bundles = {b.code: b for b in session.scalars(select(Bundle).where(Bundle.code.in_(["newborn", "retirement"])))}
+        bundles = {b.code: b for b in session.scalars(select(Bundle).where(Bundle.code.in_(["newborn", "retirement", "education"])))}
         windows = {w.number: w.id for w in session.scalars(select(Window).where(Window.hall_id == hall.id))}
         day = today(hall, NOW)
         made = []
@@ -58,6 +60,19 @@ def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tup
             made.append(t)
         session.flush()
         rules = [as_rule(t, t.bundle.code) for t in made if t.status == "waiting"]
+        # every window's next tickets, with some windows closed (their transfers fall back to the line)
+        for window in session.scalars(select(Window).where(Window.hall_id == hall.id)):
+            window.open = window.number not in closed
+        session.flush()
+        shut = frozenset(windows[n] for n in closed if n in windows)
+        for number, window_id in windows.items():
+            window = session.get_one(Window, window_id)
+            line, expected_next = list(rules), []
+            while (chosen := calling.choose_next(line, window_id, ranks_of(session, window), NOW, shut)):
+                line.remove(chosen)
+                expected_next.append(chosen.id)
+            got = [t.id for t in next_at_window(session, hall.id, day, window_id, NOW, count=len(rules) + 1)]
+            assert got == expected_next, (number, closed, specs)
         for t in made:
             if t.status == "waiting":
                 expected = calling.people_ahead(as_rule(t, t.bundle.code), rules, NOW)
