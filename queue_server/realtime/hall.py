@@ -390,8 +390,10 @@ def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tup
                                            "at": now.isoformat()},
                          to=f"hall:{code}", namespace=NAMESPACE, ignore_queue=local)
                 # 办件激增预警 to manager consoles: the current alerts, an empty list when all clear
-                sio.emit("surge_alert", alerts_payload(db, hall, now, waits[code]),
-                         to=f"manager:{code}", namespace=NAMESPACE, ignore_queue=local)
+                # (each process refreshes its own screens: none here, nothing to compute)
+                if f"manager:{code}" in sio.server.manager.rooms.get(NAMESPACE, {}):
+                    sio.emit("surge_alert", alerts_payload(db, hall, now, waits[code]),
+                             to=f"manager:{code}", namespace=NAMESPACE, ignore_queue=local)
             for hall_code, window_id in sorted(windows):
                 window = db.get(Window, window_id)
                 if hall_code != code or window is None:

@@ -30,6 +30,7 @@ from ..models import Hall, Window
 from .common import hall_by_code
 from .settings import thresholds
 from .waits import BundleWait, hall_waits
+from .windows import allocated
 
 LIGHT_QUEUE = 3  # a window whose bundles have at most this many waiting can take on another bundle
 SUGGESTIONS = 4  # windows named per kind of suggestion
@@ -79,7 +80,8 @@ def surge_alerts(db: Session, hall: Hall, now: datetime,
     if not surging:
         return []
     windows = db.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)).all()
-    served = {w.id: {a.bundle.code for a in w.allocations} for w in windows}
+    bundles = allocated(db, hall.id)
+    served = {w.id: {code for code, _, _ in bundles.get(w.id, ())} for w in windows}
     alerts = []
     for code, (b, limit, reasons) in surging.items():
         # paused windows first: their clerk is at the counter, resuming is quicker than opening
