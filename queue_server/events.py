@@ -57,10 +57,15 @@ class QueueUpdated:
 
 @dataclass(frozen=True, slots=True)
 class WindowUpdated:
-    """A window's state, allocation or current ticket changed."""
+    """A window's state, allocation or current ticket changed.
+
+    `state`: the window's new state ({window, next}, services.snapshot.window_update) when the change
+    read it in its own transaction (a window's actions do); otherwise the publisher reads it.
+    """
 
     hall: str
     window_id: int
+    state: dict[str, Any] | None = field(default=None, compare=False)
     name = "window_updated"
 
     def payload(self) -> dict[str, Any]:

@@ -33,13 +33,14 @@ from ..services.snapshot import (
     hall_snapshot,
     manager_snapshot,
     window_snapshot,
+    window_update,
 )
 from ..services.waits import halls_waits
 from . import assist
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/hall"
-REFRESH_BATCH = 4  # halls refreshed per database read (short slices: requests run in between)
+REFRESH_BATCH = 1  # halls refreshed per database read (short slices: requests run in between)
 TOKEN_RECHECK_S = 30.0  # how often a staff screen's token is verified again
 
 socketio = SocketIO()
@@ -240,12 +241,12 @@ class _StateRefresh:
         if self.relay is not None:
             self.relay.start(self.sio)
         if self.coalesce_s <= 0:
-            self._publish(halls, windows)
+            self._publish(halls, windows, _known_states(events))
             if self.relay is not None:
                 self.relay.send(halls, set(reload))
             return
         if windows:  # a window's state goes out at once: its screen and rating pad follow each step
-            self._publish(set(), windows)
+            self._publish(set(), windows, _known_states(events))
         self._pending(halls, self.halls, set(reload) if self.relay is not None else set())
 
     def remote(self, halls: set[str], reload: set[str]) -> None:
@@ -288,7 +289,8 @@ class _StateRefresh:
         rooms = self.sio.server.manager.rooms.get(NAMESPACE, {})
         return {h for h in halls if f"hall:{h}" in rooms}
 
-    def _publish(self, halls: set[str], windows: set[tuple[str, int]]) -> None:
+    def _publish(self, halls: set[str], windows: set[tuple[str, int]],
+                 known: dict[tuple[str, int], dict[str, Any]] | None = None) -> None:
         # A few halls per read, letting requests run in between: refreshing two hundred halls at
         # once would hold a cooperative (gevent) server for a noticeable time.
         batch = sorted(self.watched(halls))
@@ -296,6 +298,11 @@ class _StateRefresh:
         if not local:  # one process: a window nobody watches needs no refresh either
             seen = self.watched({hall for hall, _ in windows})
             windows = {w for w in windows if w[0] in seen}
+        known = known or {}
+        now = clock.now()
+        for hall, window_id in sorted(windows & known.keys()):  # read by the change itself
+            _emit_window(self.sio, hall, known[hall, window_id], now)
+        windows -= known.keys()
         for start in range(0, max(len(batch), 1), REFRESH_BATCH):
             part = set(batch[start:start + REFRESH_BATCH])
             if not part and (start or not windows):
@@ -398,7 +405,15 @@ def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tup
                 window = db.get(Window, window_id)
                 if hall_code != code or window is None:
                     continue
-                snap = window_snapshot(db, hall, window, now)
-                sio.emit("window_updated", {"hall": code, "window": snap["window"],
-                                            "next": snap["next"], "at": now.isoformat()},
-                         to=f"hall:{code}", namespace=NAMESPACE)
+                _emit_window(sio, code, window_update(db, hall, window, now), now)
+
+
+def _known_states(events: Iterable[Event]) -> dict[tuple[str, int], dict[str, Any]]:
+    """The windows' states the changes read in their own transactions (WindowUpdated.state)."""
+    return {(e.hall, e.window_id): e.state for e in events
+            if isinstance(e, WindowUpdated) and e.state is not None}
+
+
+def _emit_window(sio: SocketIO, hall: str, state: dict[str, Any], now: Any) -> None:
+    sio.emit("window_updated", {"hall": hall, "window": state["window"], "next": state["next"],
+                                "at": now.isoformat()}, to=f"hall:{hall}", namespace=NAMESPACE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -36,6 +37,7 @@ from .common import (
     window_by_id,
     window_ref,
 )
+from .snapshot import NEXT_FEW, window_update
 from .tickets import served_in
 
 
@@ -63,6 +65,12 @@ def _begin(db: Session, window_id: int) -> tuple[Hall, Window]:
     return hall, window
 
 
+def _window_updated(db: Session, hall: Hall, window: Window, now: datetime, **known: Any) -> WindowUpdated:
+    """The window's new state, read in the change's own transaction (the publisher need not read it
+    again after commit); `known`: window_update's current ticket and next line, when at hand."""
+    return WindowUpdated(hall.code, window.id, window_update(db, hall, window, now, **known))
+
+
 def _finish(db: Session, ticket: Ticket, window: Window, now: datetime, how: str) -> None:
     ticket.status = calling.Status.DONE.value
     ticket.started_at = ticket.started_at or ticket.called_at
@@ -86,7 +94,7 @@ def call_next(database: Database, window_id: int, now: datetime, staff_id: int |
         current = current_ticket(db, window, day)
         if current is not None:
             _finish(db, current, window, now, how="next")
-        chosen = next_at_window(db, hall.id, day, window.id, now)
+        chosen = next_at_window(db, hall.id, day, window.id, now, count=1 + NEXT_FEW)
         if not chosen:
             raise QueueEmpty(f"{window.number}号窗口暂无等候")
         ticket = db.get_one(Ticket, chosen[0].id, options=[joinedload(Ticket.bundle)])
@@ -100,7 +108,7 @@ def call_next(database: Database, window_id: int, now: datetime, staff_id: int |
         return Acted(view(ticket, people_ahead=0, window=window), (
             _called_event(hall, ticket, window, now, recall=False),
             QueueUpdated(hall.code, (ticket.bundle.code,)),
-            WindowUpdated(hall.code, window.id),
+            _window_updated(db, hall, window, now, current=ticket, line=chosen[1:]),
         ))
 
 
@@ -125,7 +133,7 @@ def recall(database: Database, window_id: int, now: datetime) -> Acted:
         record(db, ticket, "recalled", now, window.id, count=ticket.recall_count)
         return Acted(view(ticket, people_ahead=0, window=window), (
             _called_event(hall, ticket, window, now, recall=True),
-            WindowUpdated(hall.code, window.id),
+            _window_updated(db, hall, window, now),
         ))
 
 
@@ -137,7 +145,7 @@ def no_show(database: Database, window_id: int, now: datetime) -> Acted:
         ticket.status = calling.Status.NO_SHOW.value
         ticket.finished_at = now
         record(db, ticket, "no_show", now, window.id)
-        return Acted(view(ticket, window=window), (WindowUpdated(hall.code, window.id),))
+        return Acted(view(ticket, window=window), (_window_updated(db, hall, window, now),))
 
 
 def start(database: Database, window_id: int, now: datetime) -> Acted:
@@ -148,7 +156,7 @@ def start(database: Database, window_id: int, now: datetime) -> Acted:
         ticket.status = calling.Status.SERVING.value
         ticket.started_at = now
         record(db, ticket, "started", now, window.id)
-        return Acted(view(ticket, people_ahead=0, window=window), (WindowUpdated(hall.code, window.id),))
+        return Acted(view(ticket, people_ahead=0, window=window), (_window_updated(db, hall, window, now),))
 
 
 def finish(database: Database, window_id: int, now: datetime) -> Acted:
@@ -158,7 +166,7 @@ def finish(database: Database, window_id: int, now: datetime) -> Acted:
         ticket = _current_or_refuse(db, hall, window, now,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         _finish(db, ticket, window, now, how="finish")
-        return Acted(view(ticket, window=window), (WindowUpdated(hall.code, window.id),))
+        return Acted(view(ticket, window=window), (_window_updated(db, hall, window, now),))
 
 
 def transfer(database: Database, window_id: int, now: datetime, *,
@@ -197,7 +205,7 @@ def transfer(database: Database, window_id: int, now: datetime, *,
         ticket.transfer_count += 1
         record(db, ticket, "transferred", now, window.id, to=target)
         events: list[Event] = [QueueUpdated(hall.code, tuple({before, ticket.bundle.code})),
-                               WindowUpdated(hall.code, window.id)]
+                               _window_updated(db, hall, window, now)]
         if ticket.for_window_id:
             events.append(WindowUpdated(hall.code, ticket.for_window_id))
         return Acted(view(ticket), tuple(events))

@@ -66,9 +66,27 @@ def recent_calls(db: Session, hall: Hall, now: datetime, limit: int = RECENT_CAL
 def next_for_window(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> list[dict[str, Any]]:
     """The tickets this window would call next, in order, if nobody else called first."""
+    return next_json(next_at_window(db, hall.id, today(hall, now), window.id, now, count), window.id)
+
+
+def next_json(line: list[calling.Ticket], window_id: int) -> list[dict[str, Any]]:
     return [{"number": t.number, "bundle": t.bundle, "priority": t.priority.value,
-             "transferred": t.for_window == window.id}
-            for t in next_at_window(db, hall.id, today(hall, now), window.id, now, count)]
+             "transferred": t.for_window == window_id} for t in line]
+
+
+_READ = object()  # window_update's `current` when not given: read it
+
+
+def window_update(db: Session, hall: Hall, window: Window, now: datetime, current: Any = _READ,
+                  line: list[calling.Ticket] | None = None, count: int = NEXT_FEW) -> dict[str, Any]:
+    """What `window_updated` carries of a window: its state with the current ticket, and its next
+    tickets. `current` (a Ticket or None) and `line` (its next NEXT_FEW) when the caller has them."""
+    if current is _READ:
+        current = current_ticket(db, window, today(hall, now), options=(joinedload(Ticket.bundle),))
+    return {
+        "window": window_state(window, current, allocated(db, hall.id, window.id)),
+        "next": next_for_window(db, hall, window, now, count) if line is None else next_json(line, window.id),
+    }
 
 
 def hall_snapshot(db: Session, hall: Hall, now: datetime,
@@ -88,13 +106,8 @@ def hall_snapshot(db: Session, hall: Hall, now: datetime,
 
 def window_snapshot(db: Session, hall: Hall, window: Window, now: datetime,
                     count: int = NEXT_FEW) -> dict[str, Any]:
-    current = current_ticket(db, window, today(hall, now), options=(joinedload(Ticket.bundle),))
-    return {
-        "hall": hall_info(hall),
-        "window": window_state(window, current, allocated(db, hall.id, window.id)),
-        "next": next_for_window(db, hall, window, now, count),
-        "at": now.isoformat(),
-    }
+    return {"hall": hall_info(hall), **window_update(db, hall, window, now, count=count),
+            "at": now.isoformat()}
 
 
 def manager_snapshot(db: Session, hall: Hall, now: datetime) -> dict[str, Any]:
