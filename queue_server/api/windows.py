@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import APIBlueprint
 
-from ..auth import auth, check_hall_code, check_seat, current
+from ..auth import Principal, auth, check_hall_code, check_seat, current
 from ..models import Window
 from ..queue.errors import BadRequest, NotFound
 from ..runtime import runtime
@@ -27,12 +27,16 @@ def _seated(window_id: int) -> None:
         check_seat(current(), window)
 
 
+def _seat_of(who: Principal) -> Callable[[Window], None]:
+    """`check_seat` for the window an action loads in its own transaction (no read of its own)."""
+    return lambda window: check_seat(who, window)
+
+
 def _ticket_action(name: str, action: Callable[..., calling.Acted], summary: str) -> None:
     def view(window: int) -> dict[str, Any]:
-        _seated(window)
         who = current()
         kwargs = {"staff_id": who.id} if name == "call-next" and who.kind == "staff" else {}
-        acted = action(runtime().database, window, now(), **kwargs)
+        acted = action(runtime().database, window, now(), check=_seat_of(who), **kwargs)
         runtime().publish(acted.events)
         return {"ticket": acted.ticket.to_json() if acted.ticket else None}
 
@@ -58,11 +62,11 @@ _ticket_action("finish", calling.finish, "Finish the current ticket")
 @bp.doc(summary="Transfer the current ticket to a bundle or to a window number (keeps its place in time)",
         responses=responses(400, 401, 403, 404, 409))
 def transfer(window: int, body: dict[str, Any]) -> dict[str, Any]:
-    _seated(window)
     if (body.get("bundle") is None) == (body.get("window") is None):
+        _seated(window)  # a caller who may not act here hears that first
         raise BadRequest("请指定转到的事项(bundle)或窗口号(window)，二选一")
     acted = calling.transfer(runtime().database, window, now(), to_bundle=body.get("bundle"),
-                             to_window=body.get("window"))
+                             to_window=body.get("window"), check=_seat_of(current()))
     runtime().publish(acted.events)
     return {"ticket": acted.ticket.to_json() if acted.ticket else None}
 

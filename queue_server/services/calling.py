@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +35,6 @@ from .common import (
     record,
     today,
     view,
-    window_by_id,
     window_ref,
 )
 from .snapshot import NEXT_FEW, window_update
@@ -57,11 +57,16 @@ def _called_event(hall: Hall, ticket: Ticket, window: Window, now: datetime, rec
     )
 
 
-def _begin(db: Session, window_id: int) -> tuple[Hall, Window]:
-    """Lock the window's hall so calls in one hall never race, then load the window."""
-    window = window_by_id(db, window_id)
-    hall = lock_hall(db, window.hall_id)
-    db.refresh(window)
+Check = Callable[[Window], None] | None  # may the caller act at this window (raises if not)
+
+
+def _begin(db: Session, window_id: int, check: Check) -> tuple[Hall, Window]:
+    """Lock the window's hall so calls in one hall never race, then load the window and `check` it."""
+    hall = lock_hall(db, select(Window.hall_id).where(Window.id == window_id).scalar_subquery(),
+                     missing=f"没有编号为 {window_id} 的窗口")
+    window = db.get_one(Window, window_id)  # read after the lock: as the last change left it
+    if check is not None:
+        check(window)
     return hall, window
 
 
@@ -78,14 +83,15 @@ def _finish(db: Session, ticket: Ticket, window: Window, now: datetime, how: str
     record(db, ticket, "finished", now, window.id, how=how)
 
 
-def call_next(database: Database, window_id: int, now: datetime, staff_id: int | None = None) -> Acted:
+def call_next(database: Database, window_id: int, now: datetime, staff_id: int | None = None,
+              check: Check = None) -> Acted:
     """Call the next ticket for the window (the current one, if any, is finished first).
 
     Two windows pressing at the same moment never get the same ticket: the hall row is locked for
     the choice and the update.
     """
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         if not window.open:
             raise WindowClosed(f"{window.number}号窗口未开放")
         if window.paused:
@@ -122,10 +128,10 @@ def _current_or_refuse(db: Session, hall: Hall, window: Window, now: datetime,
     return ticket
 
 
-def recall(database: Database, window_id: int, now: datetime) -> Acted:
+def recall(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """Call the current ticket again, up to the hall's recall limit; past it the clerk marks a no-show."""
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         if ticket.recall_count >= hall.recall_limit:
             raise RecallLimit(f"{ticket.number}号已重呼{hall.recall_limit}次，请标记过号")
@@ -137,10 +143,10 @@ def recall(database: Database, window_id: int, now: datetime) -> Acted:
         ))
 
 
-def no_show(database: Database, window_id: int, now: datetime) -> Acted:
+def no_show(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The called citizen did not come (过号); the ticket can be put back in line later."""
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         ticket.status = calling.Status.NO_SHOW.value
         ticket.finished_at = now
@@ -148,10 +154,10 @@ def no_show(database: Database, window_id: int, now: datetime) -> Acted:
         return Acted(view(ticket, window=window), (_window_updated(db, hall, window, now),))
 
 
-def start(database: Database, window_id: int, now: datetime) -> Acted:
+def start(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The citizen is at the counter: service time counts from here."""
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         ticket.status = calling.Status.SERVING.value
         ticket.started_at = now
@@ -159,10 +165,10 @@ def start(database: Database, window_id: int, now: datetime) -> Acted:
         return Acted(view(ticket, people_ahead=0, window=window), (_window_updated(db, hall, window, now),))
 
 
-def finish(database: Database, window_id: int, now: datetime) -> Acted:
+def finish(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The matter is done at this window."""
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         _finish(db, ticket, window, now, how="finish")
@@ -170,7 +176,7 @@ def finish(database: Database, window_id: int, now: datetime) -> Acted:
 
 
 def transfer(database: Database, window_id: int, now: datetime, *,
-             to_bundle: str | None = None, to_window: int | None = None) -> Acted:
+             to_bundle: str | None = None, to_window: int | None = None, check: Check = None) -> Acted:
     """Send the current ticket to another bundle's line or to one window, keeping its place in time.
 
     `to_window` is a window number in the same hall. The ticket keeps its number and `queue_at`, so
@@ -179,7 +185,7 @@ def transfer(database: Database, window_id: int, now: datetime, *,
     if (to_bundle is None) == (to_window is None):
         raise InvalidTransition("请指定转到的事项或窗口（二选一）")
     with database.write() as db:
-        hall, window = _begin(db, window_id)
+        hall, window = _begin(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         before = ticket.bundle.code

@@ -27,15 +27,16 @@ def hall_by_code(db: Session, code: str, lock: bool = False) -> Hall:
     return hall
 
 
-def lock_hall(db: Session, hall_id: int) -> Hall:
+def lock_hall(db: Session, hall_id: int | Any, missing: str = "大厅不存在") -> Hall:
     """Serialise the hall's calls: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
 
     FOR NO KEY UPDATE, not FOR UPDATE: inserting a ticket takes a key-share lock on its hall row
     (the foreign key), which FOR UPDATE would block, so every kiosk would wait behind every call.
+    `hall_id` may be a scalar subquery (the hall of a window); `missing`: the 404's message.
     """
     hall = db.scalar(select(Hall).where(Hall.id == hall_id).with_for_update(key_share=True))
     if hall is None:
-        raise NotFound("大厅不存在")
+        raise NotFound(missing)
     return hall
 
 
