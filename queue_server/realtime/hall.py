@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/hall"
 REFRESH_BATCH = 1  # halls refreshed per database read (short slices: requests run in between)
 TOKEN_RECHECK_S = 30.0  # how often a staff screen's token is verified again
+# Snapshots computed at once per process. After a restart every screen subscribes again within
+# seconds; unbounded, their snapshots held every pooled PostgreSQL connection (kiosks and clerks
+# waited for one) and hundreds of half-built snapshots at once (server memory that stays).
+SNAPSHOTS_AT_ONCE = 4
 
 socketio = SocketIO()
 
@@ -54,6 +58,7 @@ class HallNamespace(Namespace):
         self.assist_staff: dict[str, int] = {}  # sid -> staff hall id (-1 any), for the assist screen
         self.tokens: dict[str, tuple[str, float]] = {}  # sid -> (staff token, when last checked)
         self.state: _StateRefresh | None = None  # set by make_publisher
+        self.snapshots = threading.BoundedSemaphore(SNAPSHOTS_AT_ONCE)
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
@@ -82,7 +87,8 @@ class HallNamespace(Namespace):
                     "error": {"code": "bad_request", "message": "subscribe needs {hall, screen}"}}
         screen = str(data.get("screen") or "hall")
         try:
-            snapshot = self._snapshot(data["hall"], screen)
+            with self.snapshots:
+                snapshot = self._snapshot(data["hall"], screen)
         except QueueError as e:
             return {"ok": False, "error": {"code": e.code, "message": str(e)}}
         join_room(f"hall:{data['hall']}")
