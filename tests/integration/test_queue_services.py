@@ -286,3 +286,37 @@ def test_allocation_change_applies_to_the_next_call_and_is_audited(database, now
     with pytest.raises(errors.NotFound):
         windows.set_allocation(database, HALL, 4, [("nothing", 1)], now)
     assert wid(database, 4) == w4
+
+
+def test_a_window_action_carries_the_state_a_fresh_read_gives(database, now):
+    """window_updated's state is read in the action's own transaction (call-next from the line it
+    chose): it must equal what the window's snapshot reads after the commit."""
+    from queue_server.events import WindowUpdated
+    from queue_server.models import Window
+    from queue_server.services.snapshot import window_snapshot
+
+    for i, bundle in enumerate(["newborn", "newborn", "education", "newborn", "retirement", "newborn",
+                                "education", "newborn"]):
+        take(database, bundle, now + i * MIN,
+             identity=Identity("h1", date(1950, 1, 1), "王*") if i == 5 else None)
+    window = wid(database, 1)
+
+    def state_of(acted, at):
+        (event,) = [e for e in acted.events if isinstance(e, WindowUpdated)]
+        with database.read() as db:
+            w = db.get_one(Window, window)
+            fresh = window_snapshot(db, hall_by_code(db, HALL), w, at)
+        assert event.state == {"window": fresh["window"], "next": fresh["next"]}
+        return event.state
+
+    at = now + 10 * MIN
+    first = calling.call_next(database, window, at)
+    called = state_of(first, at)
+    assert called["window"]["current"]["number"] == called_number(first) == "A004"  # elderly first
+    assert [t["number"] for t in called["next"]][:2] == ["A001", "A002"] and len(called["next"]) == 5
+    state_of(calling.recall(database, window, at), at)
+    state_of(calling.start(database, window, at), at)
+    done = state_of(calling.finish(database, window, at), at)
+    assert done["window"]["current"] is None
+    state_of(calling.call_next(database, window, at + MIN), at + MIN)
+    state_of(calling.no_show(database, window, at + MIN), at + MIN)
