@@ -72,8 +72,8 @@ def transfer(window: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _window_state(window: int, change: Callable[..., tuple[windows.WindowView, tuple]]) -> dict[str, Any]:
-    _seated(window)
-    view, events = change(runtime().database, window, now(), actor=current().actor)
+    who = current()
+    view, events = change(runtime().database, window, now(), actor=who.actor, check=_seat_of(who))
     runtime().publish(events)
     return view.to_json()
 
@@ -100,8 +100,9 @@ def resume(window: int) -> dict[str, Any]:
 @bp.output(WindowOut)
 @bp.doc(summary="Open or close a window (manager)", responses=responses(401, 403, 404))
 def set_open(window: int, body: dict[str, Any]) -> dict[str, Any]:
-    _seated(window)
-    view, events = windows.set_open(runtime().database, window, body["open"], now(), actor=current().actor)
+    who = current()
+    view, events = windows.set_open(runtime().database, window, body["open"], now(), actor=who.actor,
+                                    check=_seat_of(who))
     runtime().publish(events)
     return view.to_json()
 

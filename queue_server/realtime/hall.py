@@ -292,7 +292,7 @@ class _StateRefresh:
 
     def watched(self, halls: set[str]) -> set[str]:
         """The halls with a screen or console connected to this process."""
-        rooms = self.sio.server.manager.rooms.get(NAMESPACE, {})
+        rooms = _rooms(self.sio)
         return {h for h in halls if f"hall:{h}" in rooms}
 
     def _publish(self, halls: set[str], windows: set[tuple[str, int]],
@@ -404,7 +404,7 @@ def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tup
                          to=f"hall:{code}", namespace=NAMESPACE, ignore_queue=local)
                 # 办件激增预警 to manager consoles: the current alerts, an empty list when all clear
                 # (each process refreshes its own screens: none here, nothing to compute)
-                if f"manager:{code}" in sio.server.manager.rooms.get(NAMESPACE, {}):
+                if f"manager:{code}" in _rooms(sio):
                     sio.emit("surge_alert", alerts_payload(db, hall, now, waits[code]),
                              to=f"manager:{code}", namespace=NAMESPACE, ignore_queue=local)
             for hall_code, window_id in sorted(windows):
@@ -412,6 +412,11 @@ def _publish_state(rt: Runtime, sio: SocketIO, halls: set[str], windows: set[tup
                 if hall_code != code or window is None:
                     continue
                 _emit_window(sio, code, window_update(db, hall, window, now), now)
+
+
+def _rooms(sio: SocketIO) -> dict[str, Any]:
+    """The rooms of the `/hall` namespace with a client connected to this process."""
+    return sio.server.manager.rooms.get(NAMESPACE, {})  # type: ignore[no-any-return]
 
 
 def _known_states(events: Iterable[Event]) -> dict[tuple[str, int], dict[str, Any]]:

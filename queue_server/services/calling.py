@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,10 +26,11 @@ from ..queue.errors import (
     WindowPaused,
 )
 from .common import (
+    Check,
     TicketView,
     bundle_by_code,
     current_ticket,
-    lock_hall,
+    lock_window,
     next_at_window,
     record,
     today,
@@ -57,19 +57,6 @@ def _called_event(hall: Hall, ticket: Ticket, window: Window, now: datetime, rec
     )
 
 
-Check = Callable[[Window], None] | None  # may the caller act at this window (raises if not)
-
-
-def _begin(db: Session, window_id: int, check: Check) -> tuple[Hall, Window]:
-    """Lock the window's hall so calls in one hall never race, then load the window and `check` it."""
-    hall = lock_hall(db, select(Window.hall_id).where(Window.id == window_id).scalar_subquery(),
-                     missing=f"没有编号为 {window_id} 的窗口")
-    window = db.get_one(Window, window_id)  # read after the lock: as the last change left it
-    if check is not None:
-        check(window)
-    return hall, window
-
-
 def _window_updated(db: Session, hall: Hall, window: Window, now: datetime, **known: Any) -> WindowUpdated:
     """The window's new state, read in the change's own transaction (the publisher need not read it
     again after commit); `known`: window_update's current ticket and next line, when at hand."""
@@ -91,7 +78,7 @@ def call_next(database: Database, window_id: int, now: datetime, staff_id: int |
     the choice and the update.
     """
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         if not window.open:
             raise WindowClosed(f"{window.number}号窗口未开放")
         if window.paused:
@@ -131,7 +118,7 @@ def _current_or_refuse(db: Session, hall: Hall, window: Window, now: datetime,
 def recall(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """Call the current ticket again, up to the hall's recall limit; past it the clerk marks a no-show."""
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         if ticket.recall_count >= hall.recall_limit:
             raise RecallLimit(f"{ticket.number}号已重呼{hall.recall_limit}次，请标记过号")
@@ -146,7 +133,7 @@ def recall(database: Database, window_id: int, now: datetime, check: Check = Non
 def no_show(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The called citizen did not come (过号); the ticket can be put back in line later."""
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         ticket.status = calling.Status.NO_SHOW.value
         ticket.finished_at = now
@@ -157,7 +144,7 @@ def no_show(database: Database, window_id: int, now: datetime, check: Check = No
 def start(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The citizen is at the counter: service time counts from here."""
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now, (calling.Status.CALLED,))
         ticket.status = calling.Status.SERVING.value
         ticket.started_at = now
@@ -168,7 +155,7 @@ def start(database: Database, window_id: int, now: datetime, check: Check = None
 def finish(database: Database, window_id: int, now: datetime, check: Check = None) -> Acted:
     """The matter is done at this window."""
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         _finish(db, ticket, window, now, how="finish")
@@ -185,7 +172,7 @@ def transfer(database: Database, window_id: int, now: datetime, *,
     if (to_bundle is None) == (to_window is None):
         raise InvalidTransition("请指定转到的事项或窗口（二选一）")
     with database.write() as db:
-        hall, window = _begin(db, window_id, check)
+        hall, window = lock_window(db, window_id, check)
         ticket = _current_or_refuse(db, hall, window, now,
                                     (calling.Status.CALLED, calling.Status.SERVING))
         before = ticket.bundle.code

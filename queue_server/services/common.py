@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,11 +41,18 @@ def lock_hall(db: Session, hall_id: int | Any, missing: str = "大厅不存在")
     return hall
 
 
-def window_by_id(db: Session, window_id: int) -> Window:
-    window = db.get(Window, window_id)
-    if window is None:
-        raise NotFound(f"没有编号为 {window_id} 的窗口")
-    return window
+Check = Callable[[Window], None] | None  # may the caller act at this window (raises if not)
+
+
+def lock_window(db: Session, window_id: int, check: Check = None) -> tuple[Hall, Window]:
+    """Lock the window's hall (one statement), then load the window as the last change left it and
+    `check` that the caller may act there (raises if not): every change to a window starts here."""
+    hall = lock_hall(db, select(Window.hall_id).where(Window.id == window_id).scalar_subquery(),
+                     missing=f"没有编号为 {window_id} 的窗口")
+    window = db.get_one(Window, window_id)
+    if check is not None:
+        check(window)
+    return hall, window
 
 
 def window_in_hall(db: Session, hall: Hall, number: int) -> Window:

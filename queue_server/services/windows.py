@@ -14,7 +14,7 @@ from ..db import Database
 from ..events import Event, QueueUpdated, WindowUpdated
 from ..models import Allocation, Bundle, Hall, Window
 from ..queue.errors import BadRequest, InvalidTransition
-from .common import audit, bundle_by_code, hall_by_code, lock_hall, window_by_id, window_in_hall
+from .common import Check, audit, bundle_by_code, hall_by_code, lock_window, window_in_hall
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,10 @@ def allocated(db: Session, hall_id: int,
     """Every window's bundles (code, name, rank) in one query, or one window's: screens refresh after
     each call, and loading each window's allocations and their bundles one by one cost more."""
     found: dict[int, list[tuple[str, str, int]]] = {}
-    rows = (db.connection().execute(_ALLOCATED, {"hall": hall_id}) if window_id is None else
-            db.connection().execute(_ALLOCATED_AT, {"hall": hall_id, "window": window_id}))
-    for window_id_, code, name, rank in rows:
-        found.setdefault(window_id_, []).append((code, name, rank))
-    return {w: tuple(rows) for w, rows in found.items()}
+    query = _ALLOCATED if window_id is None else _ALLOCATED_AT
+    for window, code, name, rank in db.connection().execute(query, {"hall": hall_id, "window": window_id}):
+        found.setdefault(window, []).append((code, name, rank))
+    return {window: tuple(rows) for window, rows in found.items()}
 
 
 def list_windows(database: Database, hall_code: str) -> list[WindowView]:
@@ -71,10 +70,9 @@ def list_windows(database: Database, hall_code: str) -> list[WindowView]:
 
 
 def _change(database: Database, window_id: int, now: datetime, actor: str, action: str,
-            apply: Any) -> tuple[WindowView, tuple[Event, ...]]:
+            apply: Any, check: Check = None) -> tuple[WindowView, tuple[Event, ...]]:
     with database.write() as db:
-        window = window_by_id(db, window_id)
-        hall = lock_hall(db, window.hall_id)
+        hall, window = lock_window(db, window_id, check)
         apply(window)
         audit(db, now, actor, action, hall.id, target=f"window:{window.number}")
         return window_view(window), (WindowUpdated(hall.code, window.id),
@@ -94,22 +92,25 @@ def _set_paused(paused: bool) -> Any:
 Changed = tuple[WindowView, tuple[Event, ...]]
 
 
-def pause(database: Database, window_id: int, now: datetime, actor: str = "system") -> Changed:
+def pause(database: Database, window_id: int, now: datetime, actor: str = "system",
+          check: Check = None) -> Changed:
     """Stop calling at this window for a while (the current ticket can still be finished)."""
-    return _change(database, window_id, now, actor, "window.pause", _set_paused(True))
+    return _change(database, window_id, now, actor, "window.pause", _set_paused(True), check)
 
 
-def resume(database: Database, window_id: int, now: datetime, actor: str = "system") -> Changed:
-    return _change(database, window_id, now, actor, "window.resume", _set_paused(False))
+def resume(database: Database, window_id: int, now: datetime, actor: str = "system",
+           check: Check = None) -> Changed:
+    return _change(database, window_id, now, actor, "window.resume", _set_paused(False), check)
 
 
 def set_open(database: Database, window_id: int, is_open: bool, now: datetime,
-             actor: str = "system") -> tuple[WindowView, tuple[Event, ...]]:
+             actor: str = "system", check: Check = None) -> tuple[WindowView, tuple[Event, ...]]:
     """Open or close a window (a manager's action); a closed window's transfers fall back to their bundles."""
     def apply(window: Window) -> None:
         window.open = is_open
         window.paused = False
-    return _change(database, window_id, now, actor, "window.open" if is_open else "window.close", apply)
+    return _change(database, window_id, now, actor, "window.open" if is_open else "window.close", apply,
+                   check)
 
 
 def set_allocation(database: Database, hall_code: str, window_number: int,
