@@ -125,8 +125,8 @@ def lane_sql(now: Any) -> Any:
     )
 
 
-# Built once with bind parameters: issuing a number runs these every time, and composing the
-# expression anew cost more than the database's answer.
+# Built once with bind parameters (a ticket's tracking page and a replayed number ask them; issuing
+# counts from waits.hall_lines): composing the expression anew cost more than the database's answer.
 _NEWEST = 2**31 - 1  # the id a ticket not inserted yet counts as: the largest INTEGER
 _AT = Ticket.queue_at.type
 _SAME_LINE = and_(
@@ -135,7 +135,7 @@ _SAME_LINE = and_(
 )
 _EARLIER = or_(Ticket.queue_at < bindparam("at", type_=_AT),
                and_(Ticket.queue_at == bindparam("at", type_=_AT), Ticket.id < bindparam("id")))
-AHEAD_IN_BUNDLE = select(func.count()).select_from(Ticket).where(
+_AHEAD_IN_BUNDLE = select(func.count()).select_from(Ticket).where(
     _SAME_LINE, Ticket.bundle_id == bindparam("bundle"), Ticket.for_window_id.is_(None),
     or_(lane_sql(bindparam("now", type_=_AT)) < bindparam("lane"),
         and_(lane_sql(bindparam("now", type_=_AT)) == bindparam("lane"), _EARLIER)))
@@ -147,7 +147,7 @@ def people_ahead_of(db: Session | Connection, ticket: Ticket, now: datetime) -> 
     """`calling.people_ahead` of one waiting ticket, counted by the database.
 
     The same rule as the pure function (tests/integration/test_people_ahead.py holds them equal),
-    without loading the hall's whole line for every ticket issued. A ticket not inserted yet is the
+    without loading the hall's whole line. A ticket not inserted yet is the
     newest: a tie in place puts the others ahead of it.
     """
     if ticket.for_window_id is not None:
@@ -155,11 +155,11 @@ def people_ahead_of(db: Session | Connection, ticket: Ticket, now: datetime) -> 
                                   "id": ticket.id if ticket.id is not None else _NEWEST,
                                   "at": ticket.queue_at, "window": ticket.for_window_id}
         return int(db.scalar(_AHEAD_AT_WINDOW, params) or 0)
-    return int(db.scalar(AHEAD_IN_BUNDLE, ahead_in_bundle_params(ticket, now)) or 0)
+    return int(db.scalar(_AHEAD_IN_BUNDLE, _ahead_in_bundle_params(ticket, now)) or 0)
 
 
-def ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
-    """The parameters of AHEAD_IN_BUNDLE for a ticket waiting in its bundle's line (no window's)."""
+def _ahead_in_bundle_params(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """The parameters of _AHEAD_IN_BUNDLE for a ticket waiting in its bundle's line (no window's)."""
     rule = calling.Ticket(id=0, number=ticket.number, bundle="", queue_at=ticket.queue_at,
                           priority=calling.Priority(ticket.priority), due_at=ticket.due_at)
     return {"hall": ticket.hall_id, "day": ticket.service_day,
