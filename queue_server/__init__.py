@@ -93,14 +93,14 @@ def create_app(settings: Settings, database: Database | None = None) -> APIFlask
 
     quotes.CACHE.ttl_s = 5 * settings.load_cache_s  # a week of calls: read again every few minutes
     quotes.CACHE.clear()
-    from .auth import PRINCIPALS
+    from .auth import KNOWN, PRINCIPALS, forget_principals
     from .services.alerts import LIMITS
 
     LIMITS.ttl_s = min(settings.load_cache_s, 10.0)  # surge thresholds: no relay drops them elsewhere
     LIMITS.clear()
 
-    PRINCIPALS.ttl_s = settings.auth_cache_s
-    PRINCIPALS.clear()
+    PRINCIPALS.ttl_s = KNOWN.ttl_s = settings.auth_cache_s
+    forget_principals()
     sio = _socketio(app, settings)
     namespace = HallNamespace(rt)
     sio.on_namespace(namespace)

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from .db import Database
 from .expiring import Expiring
 from .models import Device, Staff, Window
 from .queue.errors import Forbidden, Unauthorized
@@ -54,34 +55,112 @@ def issue_staff_token(staff: Staff) -> str:
     return _serializer().dumps({"s": staff.id, "p": staff.password_hash[-12:]})
 
 
-def principal_from_token(db: Session, token: str, now: datetime) -> Principal | None:
-    """The staff member or device a bearer token names, or None if it is not (or no longer) valid."""
-    if not token:
-        return None
+def _staff_claims(token: str) -> dict[str, object] | None:
+    """What a staff token signs (None for a device token, or a staff token forged or expired)."""
     try:
         data = _serializer().loads(token, max_age=STAFF_TOKEN_HOURS * 3600)
     except BadSignature:
-        data = None
-    if isinstance(data, dict):
-        staff = db.get(Staff, data.get("s"))
-        if staff is None or not staff.active or staff.password_hash[-12:] != data.get("p"):
-            return None
-        return Principal("staff", staff.id, staff.role, staff.hall_id, staff.window_id, staff.username)
-    device = db.scalar(select(Device).where(Device.token_hash == token_hash(token)))
-    if device is None or device.revoked_at is not None:
         return None
-    return Principal("device", device.id, device.kind, device.hall_id, None, device.name)
+    return data if isinstance(data, dict) else None
+
+
+def principal_from_token(db: Session, token: str, now: datetime) -> Principal | None:
+    """The staff member or device a bearer token names, or None if it is not (or no longer) valid.
+    Read from the database (and remembered in `KNOWN`)."""
+    if not token:
+        return None
+    claims = _staff_claims(token)
+    if claims is not None:
+        staff = db.get(Staff, claims.get("s"))
+        if staff is None or not staff.active:
+            KNOWN.pop(("staff", claims.get("s")))  # type: ignore[arg-type]
+            return None
+        known = _known_staff(staff)
+        return known.principal if known.password_tail == claims.get("p") else None
+    hashed = token_hash(token)
+    device = db.scalar(select(Device).where(Device.token_hash == hashed))
+    if device is None or device.revoked_at is not None:
+        KNOWN.pop(("device", hashed))
+        return None
+    return _known_device(device)
+
+
+def principal_of(database: Database, token: str) -> Principal | None:
+    """Who `token` names: as this process knows it, or read (`principal_from_token`)."""
+    from .clock import now
+
+    principal = PRINCIPALS.get(token)
+    if principal is not None:
+        return principal
+    claims = _staff_claims(token)
+    if claims is not None:
+        staff = KNOWN.get(("staff", claims.get("s")))  # type: ignore[arg-type]
+        if isinstance(staff, _StaffEntry) and staff.password_tail == claims.get("p"):
+            principal = staff.principal
+    else:
+        device = KNOWN.get(("device", token_hash(token)))
+        principal = device if isinstance(device, Principal) else None
+    if principal is None:
+        with database.read() as db:
+            principal = principal_from_token(db, token, now())
+    if principal is not None:
+        PRINCIPALS.put(token, principal)
+    return principal
+
+
+@dataclass(frozen=True, slots=True)
+class _StaffEntry:
+    principal: Principal
+    password_tail: str  # a token signed with another tail predates a password change
+
+
+def _known_staff(row: Staff) -> _StaffEntry:
+    """Remember an active staff member's row (as a token checks it)."""
+    entry = _StaffEntry(Principal("staff", row.id, row.role, row.hall_id, row.window_id, row.username),
+                        row.password_hash[-12:])
+    KNOWN.put(("staff", row.id), entry)
+    return entry
+
+
+def _known_device(row: Device) -> Principal:
+    """Remember a device that is not revoked."""
+    principal = Principal("device", row.id, row.kind, row.hall_id, None, row.name)
+    KNOWN.put(("device", row.token_hash), principal)
+    return principal
+
+
+def know_everyone(db: Session) -> int:
+    """Read every active staff member and device into `KNOWN` (start-up): after a restart, the
+    hall's kiosks and clerks are not each held up by a read of their own row. How many were read."""
+    room = KNOWN.MAX_ENTRIES // 2  # leave room for those read later, before the cache would be emptied
+    staff = db.scalars(select(Staff).where(Staff.active.is_(True)).limit(room)).all()
+    devices = db.scalars(select(Device).where(Device.revoked_at.is_(None)).limit(room - len(staff))).all()
+    for row in staff:
+        _known_staff(row)
+    for device in devices:
+        _known_device(device)
+    return len(staff) + len(devices)
 
 
 auth = HTTPTokenAuth(scheme="Bearer", description="staff login token or device token")
 
 
 # Who a token names. Every request of a kiosk or a clerk carries its token; reading the staff or
-# device row each time was a fifth of the cost of taking a number. Any change to a staff or device
-# row (revocation, deactivation, a new password or seat) empties it on this process at commit, and
-# through `tell_others` (the Redis relay, realtime/hall.py) on the other server processes at once.
+# device row each time was a fifth of the cost of taking a number. Under it, `KNOWN`: who a staff id
+# or a device token's hash names, read for everyone at start-up (`know_everyone`), so that a token
+# not yet seen (a clerk's new login, every kiosk after a restart) is only checked, not read. Any change
+# to a staff or device row (revocation, deactivation, a new password or seat) empties both on this
+# process at commit, and through `tell_others` (the Redis relay, realtime/hall.py) on the other server
+# processes at once.
 PRINCIPALS: Expiring[str, Principal] = Expiring()
+KNOWN: Expiring[tuple[str, int | str], _StaffEntry | Principal] = Expiring()
 tell_others: Callable[[], None] | None = None
+
+
+def forget_principals() -> None:
+    """Drop what this process knows of tokens, staff and devices: the next request reads again."""
+    PRINCIPALS.clear()
+    KNOWN.clear()
 
 
 @event.listens_for(Session, "after_flush")
@@ -94,21 +173,14 @@ def _staff_or_devices_changed(session: Session, _context: object) -> None:
 @event.listens_for(Session, "after_commit")
 def _forget_principals(session: Session) -> None:
     if session.info.pop("forget_principals", False):
-        PRINCIPALS.clear()
+        forget_principals()
         if tell_others is not None:
             tell_others()
 
 
 @auth.verify_token
 def _verify(token: str) -> Principal | None:
-    from .clock import now
-
-    principal = PRINCIPALS.get(token) if token else None
-    if principal is None:
-        with runtime().database.read() as db:
-            principal = principal_from_token(db, token, now())
-        if principal is not None:
-            PRINCIPALS.put(token, principal)
+    principal = principal_of(runtime().database, token) if token else None
     g.principal = principal
     return principal
 

@@ -51,6 +51,10 @@ class Expiring(Generic[K, V]):
         self.put(key, value)
         return value
 
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._held.pop(key, None)
+
     def discard(self, where: Callable[[K], bool]) -> None:
         with self._lock:
             for key in [k for k in self._held if where(k)]:

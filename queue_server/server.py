@@ -41,12 +41,15 @@ def close_past_days_everywhere(database: Database) -> int:
 
 
 def warm_up(database: Database) -> None:
-    """Read every hall's windows, service times and waits once before serving, so the first kiosks
-    after a restart do not each pay for loading their hall (and for compiling the statements)."""
+    """Read every hall's windows, service times and waits, and who every staff and device token
+    names, once before serving, so the first kiosks and clerks after a restart do not each pay for
+    loading their hall or their own row (and for compiling the statements)."""
+    from .auth import know_everyone
     from .services import waits, windows
 
     halls = windows.halls(database)
     with database.read() as db:
+        know_everyone(db)
         for start in range(0, len(halls), 20):
             waits.halls_waits(db, halls[start:start + 20], clock.now())
     with database.write() as db:  # the write engine compiles its statements and connects too

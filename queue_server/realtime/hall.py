@@ -21,7 +21,7 @@ from flask_socketio import Namespace, SocketIO, disconnect, emit, join_room, lea
 from sqlalchemy import select
 
 from .. import auth, clock
-from ..auth import principal_from_token
+from ..auth import principal_from_token, principal_of
 from ..events import Event, QueueUpdated, TicketCalled, WindowUpdated
 from ..models import Hall, Window
 from ..queue.errors import QueueError
@@ -64,8 +64,7 @@ class HallNamespace(Namespace):
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
         if token:
             self.tokens[request.sid] = (str(token), time.monotonic())  # type: ignore[attr-defined]
-            with self.rt.database.read() as db:
-                principal = principal_from_token(db, str(token), clock.now())
+            principal = principal_of(self.rt.database, str(token))
             if principal is not None and principal.role in ("manager", "admin"):
                 self.managers[request.sid] = principal.hall_id or 0  # type: ignore[attr-defined]
                 if principal.role == "admin":
@@ -374,7 +373,7 @@ class HallsRelay:
                     if data.get("from") == self.me:
                         continue
                     if data.get("principals"):
-                        auth.PRINCIPALS.clear()
+                        auth.forget_principals()
                     else:
                         self.on_remote({str(h) for h in data.get("halls", [])},
                                        {str(h) for h in data.get("reload", [])})

@@ -169,6 +169,51 @@ def test_device_tokens_are_issued_and_revoked_by_a_manager(client, login):
     assert {"device.issue", "device.revoke"} <= {e["action"] for e in audit}
 
 
+def test_who_a_token_names_is_known_from_start_up_and_forgotten_on_a_change(client, login, kiosk, sqlite_db):
+    """After start-up's read of every staff member and device, a kiosk's and a clerk's first requests
+    read neither row; revoking the kiosk, deactivating the clerk or changing a password takes effect
+    at once all the same."""
+    from sqlalchemy import event
+
+    from queue_server import auth
+
+    manager, clerk = login("manager"), login("clerk2")
+    staff = client.get(f"{B}/halls/demo/staff", headers=manager).get_json()["staff"]
+    clerk_id = next(s["id"] for s in staff if s["username"] == "clerk2")
+    read: list[str] = []
+    for engine in {sqlite_db.engine, sqlite_db.read_engine}:
+        event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: read.append(statement))
+
+    def rows_read() -> set[str]:
+        names = {"device": "FROM device", "staff": "FROM staff"}
+        return {name for name, text in names.items() for s in read if text in s}
+
+    def take(headers: dict[str, str]) -> int:
+        return client.post(f"{B}/halls/demo/tickets", json={"bundle": "newborn"}, headers=headers).status_code
+
+    auth.forget_principals()  # as a restart leaves it: the first requests read their rows
+    assert take(kiosk) == 201 and take(clerk) == 201
+    assert rows_read() == {"device", "staff"}
+    auth.forget_principals()
+    with sqlite_db.read() as db:
+        assert auth.know_everyone(db) >= 2
+    read.clear()
+    assert take(kiosk) == 201 and take(clerk) == 201
+    assert rows_read() == set()
+    # changes through the API drop what was known
+    kiosk_id = next(d["id"] for d in client.get(f"{B}/halls/demo/devices", headers=manager).get_json()["devices"]
+                    if d["name"] == "test kiosk")
+    assert client.delete(f"{B}/halls/demo/devices/{kiosk_id}", headers=manager).status_code == 200
+    assert take(kiosk) == 401
+    assert client.patch(f"{B}/halls/demo/staff/{clerk_id}", json={"password": "another-long-1"},
+                        headers=manager).status_code == 200
+    assert take(clerk) == 401
+    with sqlite_db.read() as db:
+        auth.know_everyone(db)
+    assert take(clerk) == 401  # known again, with the new password: the old token is still refused
+    assert take(login("manager")) == 201
+
+
 def test_staff_accounts(client, login):
     manager = login("manager")
     r = client.post(f"{B}/halls/demo/staff", json={"username": "newclerk", "name": "新同事",
