@@ -86,8 +86,9 @@ def register(app: APIFlask) -> None:
     def too_many(e: HTTPException) -> ResponseReturnValue:
         # The limit's window: the longest a client has to wait (the per-response X-RateLimit headers
         # are off, as each cost a round trip to Redis on every limited request)
-        limit = getattr(getattr(e, "limit", None), "limit", None)
-        retry = {"Retry-After": str(limit.get_expiry())} if limit is not None else {}
+        limit = getattr(getattr(e, "limit", None), "limit", None)  # Flask-Limiter's, or ours (limits.py)
+        after = getattr(e, "retry_after", None) or (limit.get_expiry() if limit is not None else None)
+        retry = {"Retry-After": str(after)} if after else {}
         return body("rate_limited", "请求过于频繁，请稍后再试"), 429, retry
 
     @app.errorhandler(Exception)

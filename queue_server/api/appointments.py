@@ -24,7 +24,7 @@ from marshmallow import ValidationError, validates_schema
 
 from .. import identity_tokens
 from ..auth import auth, check_hall, current
-from ..limits import limiter, per_principal
+from ..limits import limiter, per_caller
 from ..queue import identity as ids
 from ..queue.errors import BadRequest, NotFound
 from ..queue.priority import Identity
@@ -237,7 +237,7 @@ def cancel(code: str, body: dict[str, Any]) -> dict[str, Any]:
         description=f"From {svc.EARLY_MIN} min before the slot start to the hall's grace after; "
         "409 too_early, too_late (the booking is then missed), already_checked_in, not_booked.",
         responses=responses(400, 401, 403, 404, 409, 429))
-@limiter.limit(lambda: runtime().settings.ticket_rate_limit, key_func=per_principal)
+@per_caller(lambda: runtime().settings.ticket_rate_limit)
 def check_in(code: str, body: dict[str, Any]) -> Any:
     rt = runtime()
     who = current()

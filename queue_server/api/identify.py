@@ -18,7 +18,7 @@ from marshmallow import EXCLUDE, ValidationError, validates_schema
 
 from .. import identity_tokens, sfm, tokens
 from ..auth import auth, current
-from ..limits import limiter, per_principal
+from ..limits import per_caller
 from ..models import Hall
 from ..queue import identity
 from ..queue.errors import BadRequest, Forbidden, InvalidIdNumber
@@ -115,7 +115,7 @@ def verifier() -> sfm.CodeVerifier:
         description="Verifies on the server and answers an identity token for take-a-number, with "
         "the masked name and the priority (绿色通道) the person is entitled to in the caller's hall.",
         responses=REFUSALS)
-@limiter.limit(lambda: runtime().settings.ticket_rate_limit, key_func=per_principal)
+@per_caller(lambda: runtime().settings.ticket_rate_limit)
 def identify(body: dict[str, Any]) -> dict[str, Any]:
     rt, who, at = runtime(), current(), now()
     if who.hall_id is None:

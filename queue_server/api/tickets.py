@@ -8,7 +8,7 @@ from apiflask import APIBlueprint
 
 from .. import identity_tokens
 from ..auth import auth, check_hall, current
-from ..limits import limiter, per_principal, per_track_token
+from ..limits import limiter, per_caller, per_track_token
 from ..models import Ticket
 from ..queue.errors import NotFound
 from ..runtime import runtime
@@ -28,7 +28,7 @@ bp = APIBlueprint("tickets", __name__, url_prefix="/api/v1", tag="Tickets")
 @bp.doc(summary="Take a number", description="Kiosk devices and staff (e.g. a 导服 at reception). "
         "The same Idempotency-Key returns the same ticket (200 on a replay).",
         responses=responses(400, 401, 403, 404, 409, 429))
-@limiter.limit(lambda: runtime().settings.ticket_rate_limit, key_func=per_principal)
+@per_caller(lambda: runtime().settings.ticket_rate_limit)
 def take(hall: str, body: dict[str, Any], headers: dict[str, Any]) -> Any:
     rt = runtime()
     who = current()
