@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 PRIOR_WEIGHT = 5  # the catalogue's expected time counts as this many measurements
@@ -25,6 +25,10 @@ class WindowLoad:
     number: int
     ranks: Mapping[str, int]
     busy: bool = False
+    weights: Mapping[str, float] = field(init=False, compare=False, repr=False)  # rank_weight of each
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", {b: rank_weight(r) for b, r in self.ranks.items()})
 
 
 def rank_weight(rank: int) -> float:
@@ -44,11 +48,11 @@ def servers_for(bundle: str, windows: Sequence[WindowLoad], waiting: Mapping[str
     """How many windows' worth of service `bundle` gets now (0.0 when none is open for it)."""
     total = 0.0
     for w in windows:
-        rank = w.ranks.get(bundle)
-        if rank is None:
+        weight = w.weights.get(bundle)
+        if weight is None:
             continue
-        own = rank_weight(rank) * max(waiting.get(bundle, 0), 1)
-        others = sum(rank_weight(r) * waiting.get(b, 0) for b, r in w.ranks.items() if b != bundle)
+        own = weight * max(waiting.get(bundle, 0), 1)
+        others = sum(other * waiting.get(b, 0) for b, other in w.weights.items() if b != bundle)
         total += own / (own + others)
     return total
 
@@ -61,7 +65,7 @@ def servers_all(windows: Sequence[WindowLoad], waiting: Mapping[str, int]) -> di
     """
     total: dict[str, float] = {}
     for w in windows:
-        weights = [(b, rank_weight(r), waiting.get(b, 0)) for b, r in w.ranks.items()]
+        weights = [(b, weight, waiting.get(b, 0)) for b, weight in w.weights.items()]
         base = sum(weight * n for _, weight, n in weights)
         for b, weight, n in weights:
             own = weight * max(n, 1)
