@@ -77,9 +77,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run | s
                                             "--redis-url", REDIS_URL, "--no-baseline")
     yield started
     for run in started.values():
-        if isinstance(run, Run) and run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait()
+        if isinstance(run, Run):
+            if run.proc.poll() is None:
+                run.proc.kill()
+                run.proc.wait()
+            if run.proc.stdout is not None:  # a run no selected test finished: its pipe is still open
+                run.proc.stdout.close()
 
 
 def _check(result: dict, processes: int, baseline: bool) -> None:
