@@ -279,7 +279,8 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
     lines: dict[tuple[datetime, int], HallLine] = {}
     for now in sorted({p.now for p in planned}):
         days = {p.static.hall.id: p.day for p in planned if p.now == now}
-        lines.update(((now, hall_id), line) for hall_id, line in hall_lines(conn, days, now).items())
+        read = hall_lines(conn, days, now, oldest=False)
+        lines.update(((now, hall_id), line) for hall_id, line in read.items())
     issued: list[tuple[_Planned, dict[str, Any], tuple[int, int] | None]] = []
     for p in planned:
         hall, bundle, now = p.static.hall, p.bundle, p.now

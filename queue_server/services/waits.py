@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, null, select
 from sqlalchemy.orm import Session
 
 from ..expiring import Expiring
@@ -244,18 +244,26 @@ def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
 # taking time. Enough for the halls' loads (screens, estimates) and to count a new number's people
 # ahead (the newest in its lane: a tie in place puts the others ahead), without reading the lines.
 _NOW = bindparam("now", type_=Ticket.queue_at.type)
-_LANED = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, lane_sql(_NOW).label("lane"),
-                 Ticket.for_window_id.is_(None).label("in_line"), (Ticket.queue_at <= _NOW).label("early"),
-                 Ticket.taken_at)
-          .join(Bundle, Bundle.id == Ticket.bundle_id)
-          .where(Ticket.status == calling.Status.WAITING.value,
-                 Ticket.hall_id.in_(bindparam("halls", expanding=True)),
-                 Ticket.service_day.in_(bindparam("days", expanding=True)))
-          .subquery())
-_LINES = (select(_LANED.c.hall_id, _LANED.c.service_day, _LANED.c.code, _LANED.c.lane, _LANED.c.in_line,
-                 _LANED.c.early, func.count(), func.min(_LANED.c.taken_at))
-          .group_by(_LANED.c.hall_id, _LANED.c.service_day, _LANED.c.code, _LANED.c.lane, _LANED.c.in_line,
-                    _LANED.c.early))
+
+
+def _lines(several: bool, oldest: bool) -> Any:
+    """The statement for one hall (no expanding lists to render on every call) or several; with
+    or without the oldest taking time (issuing a number does not need it, nor its parsing)."""
+    where = ((Ticket.hall_id.in_(bindparam("halls", expanding=True)),
+              Ticket.service_day.in_(bindparam("days", expanding=True))) if several else
+             (Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day")))
+    laned = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, lane_sql(_NOW).label("lane"),
+                    Ticket.for_window_id.is_(None).label("in_line"), (Ticket.queue_at <= _NOW).label("early"),
+                    Ticket.taken_at)
+             .join(Bundle, Bundle.id == Ticket.bundle_id)
+             .where(Ticket.status == calling.Status.WAITING.value, *where)
+             .subquery())
+    keys = (laned.c.hall_id, laned.c.service_day, laned.c.code, laned.c.lane, laned.c.in_line, laned.c.early)
+    first = func.min(laned.c.taken_at) if oldest else null()
+    return select(*keys, func.count(), first).group_by(*keys)
+
+
+_LINES = {(several, oldest): _lines(several, oldest) for several in (False, True) for oldest in (False, True)}
 
 
 @dataclass(slots=True)
@@ -281,19 +289,26 @@ class HallLine:
         return _load(static, self.waiting, self.oldest)
 
 
-def hall_lines(conn: Connection, days: dict[int, date], now: datetime) -> dict[int, HallLine]:
-    """The `HallLine` of each hall (id → its service day) at `now`, in one statement."""
+def hall_lines(conn: Connection, days: dict[int, date], now: datetime, *, oldest: bool = True
+               ) -> dict[int, HallLine]:
+    """The `HallLine` of each hall (id → its service day) at `now`, in one statement; `oldest`
+    False leaves `HallLine.oldest` empty."""
     lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
-    rows = conn.execute(_LINES, {"halls": list(days), "days": sorted(set(days.values())), "now": now})
+    if len(days) == 1:
+        params: dict[str, Any] = {"hall": next(iter(days)), "day": next(iter(days.values())), "now": now}
+    else:
+        params = {"halls": list(days), "days": sorted(set(days.values())), "now": now}
+    rows = conn.execute(_LINES[len(days) > 1, oldest], params)
     for hall_id, day, code, lane, in_line, early, count, first in rows:
         if days[hall_id] != day:
             continue  # another hall's service day (halls in other time zones)
         line = lines[hall_id]
         line.lanes.append((code, int(lane), bool(in_line), bool(early), count))
         line.waiting[code] = line.waiting.get(code, 0) + count
-        first = _aware(first)
-        if code not in line.oldest or first < line.oldest[code]:
-            line.oldest[code] = first
+        if first is not None:
+            first = _aware(first)
+            if code not in line.oldest or first < line.oldest[code]:
+                line.oldest[code] = first
     return lines
 
 
