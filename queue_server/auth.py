@@ -132,7 +132,7 @@ def _known_device(row: Device) -> Principal:
 def know_everyone(db: Session) -> int:
     """Read every active staff member and device into `KNOWN` (start-up): after a restart, the
     hall's kiosks and clerks are not each held up by a read of their own row. How many were read."""
-    room = KNOWN.MAX_ENTRIES // 2  # leave room for those read later, before the cache would be emptied
+    room = KNOWN.max_entries // 2  # leave room for those read later, before the cache would be emptied
     staff = db.scalars(select(Staff).where(Staff.active.is_(True)).limit(room)).all()
     devices = db.scalars(select(Device).where(Device.revoked_at.is_(None)).limit(room - len(staff))).all()
     for row in staff:
@@ -153,7 +153,7 @@ auth = HTTPTokenAuth(scheme="Bearer", description="staff login token or device t
 # process at commit, and through `tell_others` (the Redis relay, realtime/hall.py) on the other server
 # processes at once.
 PRINCIPALS: Expiring[str, Principal] = Expiring()
-KNOWN: Expiring[tuple[str, int | str], _StaffEntry | Principal] = Expiring()
+KNOWN: Expiring[tuple[str, int | str], _StaffEntry | Principal] = Expiring(max_entries=20_000)  # ~0.5 KB each
 tell_others: Callable[[], None] | None = None
 
 

@@ -21,10 +21,9 @@ class Expiring(Generic[K, V]):
     process sees it within `ttl_s`.
     """
 
-    MAX_ENTRIES = 10_000
-
-    def __init__(self, ttl_s: float = 0.0) -> None:
+    def __init__(self, ttl_s: float = 0.0, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
+        self.max_entries = max_entries  # reached: emptied (a flood of unknown keys cannot grow it)
         self._held: dict[K, tuple[V, float]] = {}
         self._lock = threading.Lock()
 
@@ -39,7 +38,7 @@ class Expiring(Generic[K, V]):
             return
         expires = time.monotonic() + self.ttl_s * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
         with self._lock:
-            if len(self._held) >= self.MAX_ENTRIES:
+            if len(self._held) >= self.max_entries:
                 self._held.clear()
             self._held[key] = (value, expires)
 
