@@ -294,6 +294,8 @@ def hall_lines(conn: Connection, days: dict[int, date], now: datetime, *, oldest
     """The `HallLine` of each hall (id → its service day) at `now`, in one statement; `oldest`
     False leaves `HallLine.oldest` empty."""
     lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
+    if not days:
+        return lines
     if len(days) == 1:
         params: dict[str, Any] = {"hall": next(iter(days)), "day": next(iter(days.values())), "now": now}
     else:

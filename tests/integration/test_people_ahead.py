@@ -85,6 +85,13 @@ def test_people_ahead_in_sql_equals_the_rule(database: Database, specs: list[tup
         assert people_ahead_of(session, new, NOW) == calling.people_ahead(newest, rules, NOW), specs
         # taking a number counts the same from the hall's line in counts (waits.hall_lines)
         line = hall_lines(session.connection(), {hall.id: day}, NOW)[hall.id]
+        # one hall, several halls (their lists expanded) and issuing's read (no oldest) read alike
+        several = hall_lines(session.connection(), {hall.id: day, hall.id + 10**6: day}, NOW)
+        issuing = hall_lines(session.connection(), {hall.id: day}, NOW, oldest=False)[hall.id]
+        assert sorted(several[hall.id].lanes) == sorted(line.lanes) == sorted(issuing.lanes), specs
+        assert several[hall.id].oldest == line.oldest and issuing.oldest == {}
+        assert line.oldest.keys() == line.waiting.keys()
+        assert several[hall.id + 10**6].lanes == [] and hall_lines(session.connection(), {}, NOW) == {}
         lane = int(calling.base_lane(newest, NOW))
         assert line.ahead_of_newest(code, lane) == calling.people_ahead(newest, rules, NOW), specs
         assert line.load(waits.CACHE.get(session, hall, NOW)).waiting == dict(Counter(r.bundle for r in rules))
