@@ -64,47 +64,57 @@ def _staff_claims(token: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
+def _key(token: str) -> tuple[tuple[str, int | str], dict[str, object] | None]:
+    """Where `KNOWN` keeps who `token` names (a staff id, or a device token's hash), and what a staff
+    token signs."""
+    claims = _staff_claims(token)
+    if claims is not None:
+        return ("staff", claims.get("s")), claims  # type: ignore[return-value]
+    return ("device", token_hash(token)), None
+
+
+def _valid(known: _StaffEntry | Principal | None, claims: dict[str, object] | None) -> Principal | None:
+    """The principal, if the token is still good for it (a staff token signed with the password now held)."""
+    if isinstance(known, _StaffEntry):
+        return known.principal if claims is not None and known.password_tail == claims.get("p") else None
+    return known
+
+
+def _read(db: Session, key: tuple[str, int | str]) -> _StaffEntry | Principal | None:
+    """Read the active staff member or unrevoked device `key` names into `KNOWN` (or drop it there)."""
+    kind, ident = key
+    if kind == "staff":
+        staff = db.get(Staff, ident)
+        if staff is not None and staff.active:
+            return _known_staff(staff)
+    else:
+        device = db.scalar(select(Device).where(Device.token_hash == ident))
+        if device is not None and device.revoked_at is None:
+            return _known_device(device)
+    KNOWN.pop(key)
+    return None
+
+
 def principal_from_token(db: Session, token: str, now: datetime) -> Principal | None:
     """The staff member or device a bearer token names, or None if it is not (or no longer) valid.
     Read from the database (and remembered in `KNOWN`)."""
     if not token:
         return None
-    claims = _staff_claims(token)
-    if claims is not None:
-        staff = db.get(Staff, claims.get("s"))
-        if staff is None or not staff.active:
-            KNOWN.pop(("staff", claims.get("s")))  # type: ignore[arg-type]
-            return None
-        known = _known_staff(staff)
-        return known.principal if known.password_tail == claims.get("p") else None
-    hashed = token_hash(token)
-    device = db.scalar(select(Device).where(Device.token_hash == hashed))
-    if device is None or device.revoked_at is not None:
-        KNOWN.pop(("device", hashed))
-        return None
-    return _known_device(device)
+    key, claims = _key(token)
+    return _valid(_read(db, key), claims)
 
 
 def principal_of(database: Database, token: str) -> Principal | None:
-    """Who `token` names: as this process knows it, or read (`principal_from_token`)."""
-    from .clock import now
-
+    """Who `token` names: as this process knows it, or read."""
     principal = PRINCIPALS.get(token)
-    if principal is not None:
-        return principal
-    claims = _staff_claims(token)
-    if claims is not None:
-        staff = KNOWN.get(("staff", claims.get("s")))  # type: ignore[arg-type]
-        if isinstance(staff, _StaffEntry) and staff.password_tail == claims.get("p"):
-            principal = staff.principal
-    else:
-        device = KNOWN.get(("device", token_hash(token)))
-        principal = device if isinstance(device, Principal) else None
     if principal is None:
-        with database.read() as db:
-            principal = principal_from_token(db, token, now())
-    if principal is not None:
-        PRINCIPALS.put(token, principal)
+        key, claims = _key(token)
+        principal = _valid(KNOWN.get(key), claims)
+        if principal is None:
+            with database.read() as db:
+                principal = _valid(_read(db, key), claims)
+        if principal is not None:
+            PRINCIPALS.put(token, principal)
     return principal
 
 
