@@ -252,7 +252,8 @@ def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Plan
 
 def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, leave_refused: bool
            ) -> list[Issued | object]:
-    """Issue the batch's numbers in order, as if one after the other, in four statements.
+    """Issue the batch's numbers in order, as if one after the other, in four statements (on
+    PostgreSQL in three round trips with BEGIN and COMMIT: services/pipelined.py).
 
     Each number is counted against its hall's line as the database holds it after the lanes' numbers
     were reserved (their row locks order concurrent batches), plus the numbers issued before it in
@@ -271,16 +272,23 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
     if not planned:
         return outcomes
     conn = db.connection()
+    pipelined = conn.dialect.name == "postgresql"
+    if pipelined:
+        from . import pipelined as pipeline  # psycopg comes with the `postgres` extra only
     wanted = Counter((p.static.hall.id, p.bundle.id, p.day) for p in planned)
     # Sorted, so that two processes' batches lock the lanes in the same order (no deadlock).
-    reserved = _reserve(conn, [{"hall": h, "bundle": b, "day": d, "n": n}
-                               for (h, b, d), n in sorted(wanted.items())])
+    lanes = [(h, b, d, n) for (h, b, d), n in sorted(wanted.items())]
+    reads = [(now, {p.static.hall.id: p.day for p in planned if p.now == now})
+             for now in sorted({p.now for p in planned})]
+    if pipelined:
+        reserved, read = pipeline.reserve_and_read(conn, lanes, reads)
+    else:
+        reserved = _reserve(conn, [{"hall": h, "bundle": b, "day": d, "n": n} for h, b, d, n in lanes])
+        read = [hall_lines(conn, days, now, oldest=False) for now, days in reads]
     following = {lane: reserved[lane] - n + 1 for lane, n in wanted.items()}
-    lines: dict[tuple[datetime, int], HallLine] = {}
-    for now in sorted({p.now for p in planned}):
-        days = {p.static.hall.id: p.day for p in planned if p.now == now}
-        read = hall_lines(conn, days, now, oldest=False)
-        lines.update(((now, hall_id), line) for hall_id, line in read.items())
+    lines: dict[tuple[datetime, int], HallLine] = {
+        (now, hall_id): line for (now, _), halls in zip(reads, read, strict=True)
+        for hall_id, line in halls.items()}
     issued: list[tuple[_Planned, dict[str, Any], tuple[int, int] | None]] = []
     for p in planned:
         hall, bundle, now = p.static.hall, p.bundle, p.now
@@ -297,7 +305,9 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
                                   f"预计在{closes:%H:%M}下班前办不完。"
                                   "您可以预约其他时间办理，或到24小时自助服务区办理可自助的事项。")
             continue
-        line.add_newest(bundle.code, lane, now)
+        for (at, hall_id), other in lines.items():  # seen by the numbers after it, at their own moment
+            if hall_id == hall.id:
+                other.add_newest(bundle.code, lane, now, queued=now <= at)
         key = (hall.id, bundle.id, p.day)
         seq, following[key] = following[key], following[key] + 1
         quoted = quotes.calibration(db, hall.id, now).range_for(wait)
@@ -322,12 +332,16 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
                                   for (h, b, d), n in unused.items()])
     if not issued:
         return outcomes
-    inserted = conn.execute(_INSERT_TICKET, [row for _, row, _ in issued])
-    ids: dict[str, int] = {token: id_ for token, id_ in inserted}
-    conn.execute(_INSERT_EVENT, [
-        {"ticket_id": ids[row["track_token"]], "at": row["taken_at"], "kind": "issued", "window_id": None,
-         "detail": json.dumps({"priority": row["priority"], "source": row["source"]}, ensure_ascii=False)}
-        for _, row, _ in issued])
+    rows = [row for _, row, _ in issued]
+    details = [json.dumps({"priority": row["priority"], "source": row["source"]}, ensure_ascii=False)
+               for row in rows]
+    if pipelined:
+        ids = pipeline.insert_tickets(conn, rows, details)
+    else:
+        ids = {token: id_ for token, id_ in conn.execute(_INSERT_TICKET, rows)}
+        conn.execute(_INSERT_EVENT, [
+            {"ticket_id": ids[row["track_token"]], "at": row["taken_at"], "kind": "issued",
+             "window_id": None, "detail": detail} for row, detail in zip(rows, details, strict=True)])
     for p, row, quoted in issued:
         shown = TicketView(id=ids[row["track_token"]], number=row["number"], bundle=p.bundle.code,
                            bundle_name=p.bundle.name, priority=row["priority"], status=row["status"],

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, func, null, select
+from sqlalchemy import Connection, Date, Integer, any_, bindparam, func, null, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..expiring import Expiring
@@ -246,12 +247,17 @@ def hall_load(db: Session, hall: Hall, now: datetime) -> HallLoad:
 _NOW = bindparam("now", type_=Ticket.queue_at.type)
 
 
-def _lines(several: bool, oldest: bool) -> Any:
-    """The statement for one hall (no expanding lists to render on every call) or several; with
-    or without the oldest taking time (issuing a number does not need it, nor its parsing)."""
-    where = ((Ticket.hall_id.in_(bindparam("halls", expanding=True)),
-              Ticket.service_day.in_(bindparam("days", expanding=True))) if several else
-             (Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day")))
+def lines_statement(halls: Literal["one", "several", "array"], oldest: bool) -> Any:
+    """The statement for one hall (no expanding lists to render on every call), several (an
+    expanding list), or several as arrays (PostgreSQL: one text however many, compiled once); with or
+    without the oldest taking time (issuing a number does not need it, nor its parsing)."""
+    where = {
+        "one": (Ticket.hall_id == bindparam("hall"), Ticket.service_day == bindparam("day")),
+        "several": (Ticket.hall_id.in_(bindparam("halls", expanding=True)),
+                    Ticket.service_day.in_(bindparam("days", expanding=True))),
+        "array": (Ticket.hall_id == any_(bindparam("halls", type_=ARRAY(Integer))),
+                  Ticket.service_day == any_(bindparam("days", type_=ARRAY(Date)))),
+    }[halls]
     laned = (select(Ticket.hall_id, Ticket.service_day, Bundle.code, lane_sql(_NOW).label("lane"),
                     Ticket.for_window_id.is_(None).label("in_line"), (Ticket.queue_at <= _NOW).label("early"),
                     Ticket.taken_at)
@@ -263,7 +269,8 @@ def _lines(several: bool, oldest: bool) -> Any:
     return select(*keys, func.count(), first).group_by(*keys)
 
 
-_LINES = {(several, oldest): _lines(several, oldest) for several in (False, True) for oldest in (False, True)}
+_LINES = {(several, oldest): lines_statement("several" if several else "one", oldest)
+          for several in (False, True) for oldest in (False, True)}
 
 
 @dataclass(slots=True)
@@ -279,11 +286,13 @@ class HallLine:
         return sum(count for code, at_lane, in_line, early, count in self.lanes
                    if code == bundle and in_line and (at_lane < lane or (at_lane == lane and early)))
 
-    def add_newest(self, bundle: str, lane: int, now: datetime) -> None:
-        """Count a number just issued (numbers issued after it in the same batch see it ahead)."""
+    def add_newest(self, bundle: str, lane: int, now: datetime, *, queued: bool = True) -> None:
+        """Count a number just issued at `now` (numbers issued after it in the same batch see it
+        ahead); `queued` False when this line is read at a moment before `now`."""
         self.waiting[bundle] = self.waiting.get(bundle, 0) + 1
-        self.oldest.setdefault(bundle, now)
-        self.lanes.append((bundle, lane, True, True, 1))
+        if now < self.oldest.get(bundle, now + timedelta(seconds=1)):
+            self.oldest[bundle] = now
+        self.lanes.append((bundle, lane, True, queued, 1))
 
     def load(self, static: _Windows) -> HallLoad:
         return _load(static, self.waiting, self.oldest)
@@ -293,14 +302,18 @@ def hall_lines(conn: Connection, days: dict[int, date], now: datetime, *, oldest
                ) -> dict[int, HallLine]:
     """The `HallLine` of each hall (id → its service day) at `now`, in one statement; `oldest`
     False leaves `HallLine.oldest` empty."""
-    lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
     if not days:
-        return lines
+        return {}
     if len(days) == 1:
         params: dict[str, Any] = {"hall": next(iter(days)), "day": next(iter(days.values())), "now": now}
     else:
         params = {"halls": list(days), "days": sorted(set(days.values())), "now": now}
-    rows = conn.execute(_LINES[len(days) > 1, oldest], params)
+    return fold_lines(days, conn.execute(_LINES[len(days) > 1, oldest], params))
+
+
+def fold_lines(days: dict[int, date], rows: Iterable[Sequence[Any]]) -> dict[int, HallLine]:
+    """The `HallLine` of each hall from the rows of a lines statement."""
+    lines = {hall_id: HallLine({}, {}, []) for hall_id in days}
     for hall_id, day, code, lane, in_line, early, count, first in rows:
         if days[hall_id] != day:
             continue  # another hall's service day (halls in other time zones)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from queue_server.groupcommit import ALONE
-from queue_server.models import Ticket, TicketCounter, TicketEvent
+from queue_server.models import Allocation, Bundle, Hall, Ticket, TicketCounter, TicketEvent, Window
 from queue_server.queue import errors
 from queue_server.queue.priority import Identity
 from queue_server.services import settings, tickets
@@ -50,6 +50,31 @@ def test_a_batch_numbers_and_counts_as_if_taken_one_after_another(database):
         assert people_ahead_of(db, rows[shown[3].id], NOW) == 4  # the second elderly went ahead of it since
     # the next number, alone, continues each lane
     assert tickets.take_ticket(database, HALL, "retirement", NOW).ticket.number == "E003"
+
+
+def test_a_batch_over_two_halls_and_two_moments_counts_each_hall_apart(database):
+    with database.write() as db:
+        newborn = db.scalar(select(Bundle).where(Bundle.code == "newborn"))
+        second = Hall(code="second", name="第二大厅")
+        window = Window(hall=second, number=1, name="1号窗口", kind="comprehensive", open=True)
+        window.allocations = [Allocation(bundle=newborn, rank=1)]
+        db.add(second)
+    tickets.take_ticket(database, HALL, "newborn", NOW - timedelta(minutes=5))
+    later = NOW + timedelta(minutes=1)
+    out = _issue_batch(database, [req("newborn"), TakeRequest("second", "newborn", NOW),
+                                  TakeRequest(HALL, "newborn", later), TakeRequest("second", "newborn", later),
+                                  req("newborn")])
+    shown = [o.ticket for o in out]
+    assert [t.number for t in shown] == ["A002", "A001", "A003", "A002", "A004"]
+    # the second at a later moment counts the first's numbers, the last counts none taken after its moment
+    assert [t.people_ahead for t in shown] == [1, 0, 2, 1, 2]
+    assert [t.taken_at for t in shown] == [NOW, NOW, later, later, NOW]
+    with database.read() as db:
+        counters = {(hall, seq) for hall, seq in db.execute(
+            select(Hall.code, TicketCounter.last_seq).join(Hall, Hall.id == TicketCounter.hall_id))}
+        assert counters == {(HALL, 4), ("second", 2)}
+        events = db.scalars(select(TicketEvent.ticket_id).where(TicketEvent.kind == "issued")).all()
+        assert {t.id for t in shown} <= set(events)
 
 
 def test_a_request_the_batch_cannot_issue_plainly_is_left_to_its_caller_and_takes_no_number(database):
