@@ -253,7 +253,7 @@ def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Plan
 def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, leave_refused: bool
            ) -> list[Issued | object]:
     """Issue the batch's numbers in order, as if one after the other, in four statements (on
-    PostgreSQL in three round trips with BEGIN and COMMIT: services/pipelined.py).
+    PostgreSQL in two round trips with BEGIN and COMMIT: services/pipelined.py).
 
     Each number is counted against its hall's line as the database holds it after the lanes' numbers
     were reserved (their row locks order concurrent batches), plus the numbers issued before it in
@@ -336,7 +336,7 @@ def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, le
     details = [json.dumps({"priority": row["priority"], "source": row["source"]}, ensure_ascii=False)
                for row in rows]
     if pipelined:
-        ids = pipeline.insert_tickets(conn, rows, details)
+        ids = pipeline.insert_and_commit(conn, rows, details)
     else:
         ids = {token: id_ for token, id_ in conn.execute(_INSERT_TICKET, rows)}
         conn.execute(_INSERT_EVENT, [
