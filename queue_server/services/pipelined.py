@@ -1,19 +1,23 @@
-"""Issuing a batch of numbers on PostgreSQL in two round trips instead of six.
+"""Issuing a batch of numbers on PostgreSQL in three round trips instead of six.
 
 A batch (services/tickets.py) reserves its lanes' numbers, reads its halls' lines, then inserts the
 tickets and their history. Through SQLAlchemy each is a round trip of its own, and with BEGIN and
-COMMIT that made six; under gevent each costs the process ~0.2 ms of CPU besides the wait, more than
-the database spends on most of them. Here BEGIN, the reservation and the lines go out together in one
-psycopg pipeline (PostgreSQL still runs them one after the other, each with its own snapshot, so the
-lines are read once the lanes' row locks are held, as before); the tickets and their history are
-one statement, sent with COMMIT. The lines statement is waits.py's own, compiled once for psycopg.
+COMMIT that made six; under gevent each round trip costs the process ~0.2 ms of CPU besides the wait,
+more than the database spends on most of these statements. Here the reservation and the lines go
+out as one query (PostgreSQL runs them one after the other, each with its own snapshot, so the lines
+are read once the lanes' row locks are held, as before), and the tickets with their history as one
+statement followed by COMMIT: BEGIN (psycopg's own), then two round trips. psycopg binds the values
+on this side (a ClientCursor: several statements in one query take no server-side parameters); the
+lines statement is waits.py's own, compiled once for psycopg.
+
+psycopg's pipeline mode was tried first: under gevent it polled the socket 11 times per batch
+against 6 before and saved nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, cast
@@ -64,40 +68,24 @@ SELECT track_token, id FROM t
 """  # noqa: S608 - names from the models; the rows are one parameter
 
 
-@contextmanager
-def _as_dbapi_errors(sql: str) -> Iterator[None]:
-    """psycopg's errors as SQLAlchemy's (an IntegrityError stays one), as callers expect."""
-    try:
-        yield
-    except psycopg.Error as e:
-        raise DBAPIError.instance(sql, None, e, psycopg.Error) from e
-
-
-def _driver(conn: Connection) -> psycopg.Connection[Any]:
-    return cast("psycopg.Connection[Any]", conn.connection.driver_connection)
-
-
 def reserve_and_read(conn: Connection, lanes: Sequence[tuple[int, int, date, int]],
                      reads: Sequence[tuple[datetime, dict[int, date]]]
                      ) -> tuple[dict[tuple[int, int, date], int], list[dict[int, HallLine]]]:
     """Reserve `n` numbers of each (hall, bundle, day, n) lane (sorted: the lock order), then read the
-    lines of each (now, halls' days), all in one round trip: the lanes' last numbers and the lines."""
-    raw = _driver(conn)
-    reserve = {"halls": [lane[0] for lane in lanes], "bundles": [lane[1] for lane in lanes],
-               "days": [lane[2] for lane in lanes], "counts": [lane[3] for lane in lanes]}
-    with _as_dbapi_errors(_RESERVE), raw.pipeline():
-        reserving = raw.cursor()
-        reserving.execute(_RESERVE, reserve)
-        reading = []
-        for now, days in reads:
-            sql, literals = _lines_sql(len(days) > 1)
-            own = ({"halls": list(days), "days": sorted(set(days.values()))} if len(days) > 1
-                   else {"hall": next(iter(days)), "day": next(iter(days.values()))})
-            cursor = raw.cursor()
-            cursor.execute(sql, {**literals, **own, "now": now})
-            reading.append((days, cursor))
-        reserved = {(h, b, d): seq for h, b, d, seq in reserving.fetchall()}
-        lines = [fold_lines(days, cursor.fetchall()) for days, cursor in reading]
+    lines of each (now, halls' days), in one round trip: the lanes' last numbers and the lines."""
+    statements = [(_RESERVE, {"halls": [lane[0] for lane in lanes], "bundles": [lane[1] for lane in lanes],
+                              "days": [lane[2] for lane in lanes], "counts": [lane[3] for lane in lanes]})]
+    for now, days in reads:
+        sql, literals = _lines_sql(len(days) > 1)
+        own = ({"halls": list(days), "days": sorted(set(days.values()))} if len(days) > 1
+               else {"hall": next(iter(days)), "day": next(iter(days.values()))})
+        statements.append((sql, {**literals, **own, "now": now}))
+    cursor = _run(conn, statements)
+    reserved = {(h, b, d): seq for h, b, d, seq in cursor.fetchall()}
+    lines = []
+    for _, days in reads:
+        cursor.nextset()
+        lines.append(fold_lines(days, cursor.fetchall()))
     return reserved, lines
 
 
@@ -106,15 +94,22 @@ def insert_and_commit(conn: Connection, rows: Sequence[dict[str, Any]], details:
     """Insert the ticket rows (all with the same keys) and an `issued` event each with its detail,
     and COMMIT in the same round trip: the id of each track token. The last statement of a batch's
     transaction; the session's own commit after it finds nothing to do."""
-    sql = _insert_sql(tuple(rows[0]))
     payload = json.dumps([{**row, "detail": detail} for row, detail in zip(rows, details, strict=True)],
                          default=_json_value, ensure_ascii=False)
-    raw = _driver(conn)
-    with _as_dbapi_errors(sql), raw.pipeline():
-        cursor = raw.cursor()
-        cursor.execute(sql, {"rows": payload})
-        raw.commit()
-        return {token: id_ for token, id_ in cursor.fetchall()}
+    cursor = _run(conn, [(_insert_sql(tuple(rows[0])), {"rows": payload}), ("COMMIT", {})])
+    return {token: id_ for token, id_ in cursor.fetchall()}
+
+
+def _run(conn: Connection, statements: Sequence[tuple[str, dict[str, Any]]]) -> psycopg.ClientCursor[Any]:
+    """The statements as one query (psycopg binds the values, quoted, on this side): one round trip;
+    the cursor is at the first statement's rows, `nextset()` moves to the next."""
+    cursor = psycopg.ClientCursor(cast("psycopg.Connection[Any]", conn.connection.driver_connection))
+    sql = ";\n".join(cursor.mogrify(text, params) if params else text for text, params in statements)
+    try:
+        cursor.execute(sql)
+    except psycopg.Error as e:  # as SQLAlchemy's (an IntegrityError stays one), as callers expect
+        raise DBAPIError.instance(sql, None, e, psycopg.Error) from e
+    return cursor
 
 
 def _json_value(value: object) -> str:

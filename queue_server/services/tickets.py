@@ -253,7 +253,7 @@ def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Plan
 def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, leave_refused: bool
            ) -> list[Issued | object]:
     """Issue the batch's numbers in order, as if one after the other, in four statements (on
-    PostgreSQL in two round trips with BEGIN and COMMIT: services/pipelined.py).
+    PostgreSQL in three round trips with BEGIN and COMMIT: services/pipelined.py).
 
     Each number is counted against its hall's line as the database holds it after the lanes' numbers
     were reserved (their row locks order concurrent batches), plus the numbers issued before it in
