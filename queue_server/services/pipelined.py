@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from ..models import Ticket, TicketCounter, TicketEvent
 from .waits import HallLine, fold_lines, lines_statement
 
-_DIALECT = pg_psycopg.dialect()
+_DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
 
 _RESERVE = f"""
 INSERT INTO {TicketCounter.__tablename__} (hall_id, bundle_id, service_day, last_seq)
@@ -61,7 +61,7 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
     names = ", ".join(columns)
     return f"""
 WITH r AS (SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS x({types}, detail text)),
-t AS (INSERT INTO {table.name} ({names}) SELECT {names} FROM r RETURNING id, track_token),
+t AS (INSERT INTO {Ticket.__tablename__} ({names}) SELECT {names} FROM r RETURNING id, track_token),
 e AS (INSERT INTO {TicketEvent.__tablename__} (ticket_id, at, kind, detail)
       SELECT t.id, r.taken_at, 'issued', r.detail FROM t JOIN r USING (track_token))
 SELECT track_token, id FROM t
