@@ -46,8 +46,10 @@ def run_threads(database, now):
     with ThreadPoolExecutor(KIOSKS + len(WINDOWS)) as pool:
         kiosks = [pool.submit(workers.kiosk, database.url, k, PER_KIOSK) for k in range(KIOSKS)]
         windows = [pool.submit(workers.window, database.url, w, done) for w in window_ids]
-        issued = [t for f in kiosks for t in f.result(timeout=120)]
-        done.set()
+        try:
+            issued = [t for f in kiosks for t in f.result(timeout=120)]
+        finally:
+            done.set()  # a kiosk that failed must not leave the windows waiting for it
         called = [t for f in windows for t in f.result(timeout=120)]
     return issued, called
 
