@@ -158,24 +158,11 @@ class Database:
             self.read_engine = self.engine
         self.writer = sessionmaker(self.engine, expire_on_commit=False)
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        # PostgreSQL: the driver sends no BEGIN of its own (a round trip); the statements say BEGIN
-        # and COMMIT themselves. SQLAlchemy turns autocommit off again when the connection goes back.
-        self.explicit_writer = (self.writer if self.is_sqlite else
-                                sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                                             expire_on_commit=False))
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any exception."""
         with self.writer.begin() as session:
-            yield session
-
-    @contextmanager
-    def write_explicit(self) -> Iterator[Session]:
-        """`write()` whose transaction the statements open themselves (services/pipelined.py), so
-        the driver's BEGIN costs no round trip of its own; each statement outside it stands alone.
-        Committed (if one is open) on success, rolled back on any exception. SQLite: `write()`."""
-        with self.explicit_writer.begin() as session:
             yield session
 
     @contextmanager

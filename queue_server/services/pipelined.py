@@ -1,4 +1,4 @@
-"""Issuing a batch of numbers on PostgreSQL in two round trips instead of six.
+"""Issuing a batch of numbers on PostgreSQL in three round trips instead of six.
 
 A batch (services/tickets.py) reserves its lanes' numbers, reads its halls' lines, then inserts the
 tickets and their history. Through SQLAlchemy each is a round trip of its own, and with BEGIN and
@@ -6,10 +6,9 @@ COMMIT that made six; under gevent each round trip costs the process ~0.2 ms of 
 more than the database spends on most of these statements. Here the reservation and the lines go
 out as one query (PostgreSQL runs them one after the other, each with its own snapshot, so the lines
 are read once the lanes' row locks are held, as before), and the tickets with their history as one
-statement followed by COMMIT: two round trips. BEGIN goes first in the first when the session lets
-the statements open the transaction (`Database.write_explicit`; psycopg's own BEGIN is a round trip
-of its own). psycopg binds the values on this side (a ClientCursor: several statements in one query
-take no server-side parameters); the lines statement is waits.py's own, compiled once for psycopg.
+statement followed by COMMIT: BEGIN (psycopg's own), then two round trips. psycopg binds the values
+on this side (a ClientCursor: several statements in one query take no server-side parameters); the
+lines statement is waits.py's own, compiled once for psycopg.
 
 psycopg's pipeline mode was tried first: under gevent it polled the socket 11 times per batch
 against 6 before and saved nothing.
@@ -103,20 +102,13 @@ def insert_and_commit(conn: Connection, rows: Sequence[dict[str, Any]], details:
 
 def _run(conn: Connection, statements: Sequence[tuple[str, dict[str, Any]]]) -> psycopg.ClientCursor[Any]:
     """The statements as one query (psycopg binds the values, quoted, on this side): one round trip;
-    the cursor is at the first statement's rows, `nextset()` moves to the next. On a connection in
-    autocommit (`Database.write_explicit`) with no transaction open, BEGIN goes first in the query."""
-    raw = cast("psycopg.Connection[Any]", conn.connection.driver_connection)
-    cursor = psycopg.ClientCursor(raw)
+    the cursor is at the first statement's rows, `nextset()` moves to the next."""
+    cursor = psycopg.ClientCursor(cast("psycopg.Connection[Any]", conn.connection.driver_connection))
     sql = ";\n".join(cursor.mogrify(text, params) if params else text for text, params in statements)
-    begin = raw.autocommit and raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    if begin:
-        sql = "BEGIN;\n" + sql
     try:
         cursor.execute(sql)
     except psycopg.Error as e:  # as SQLAlchemy's (an IntegrityError stays one), as callers expect
         raise DBAPIError.instance(sql, None, e, psycopg.Error) from e
-    if begin:
-        cursor.nextset()  # past BEGIN's result
     return cursor
 
 

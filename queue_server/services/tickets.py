@@ -118,7 +118,7 @@ def _group(database: Database) -> GroupCommit[TakeRequest, Issued]:
 def _issue_batch(database: Database, batch: Sequence[TakeRequest]) -> list[Issued | object]:
     """Issue what can be issued plainly; ALONE for the rest. A database error: ALONE for all."""
     try:
-        with database.write_explicit() as db:
+        with database.write() as db:
             return _issue(db, batch, clock.now(), leave_refused=True)
     except DBAPIError:
         return [ALONE] * len(batch)  # e.g. a key used twice in one batch: each alone says which
@@ -128,7 +128,7 @@ def _take_alone(database: Database, request: TakeRequest) -> Issued:
     """One number in its own transaction, with the refusals and Idempotency-Key replays said."""
     key, check_hall = request.idempotency_key, request.check_hall
     try:
-        with database.write_explicit() as db:
+        with database.write() as db:
             try:
                 return _issue(db, [request], clock.now(), leave_refused=False)[0]  # type: ignore[return-value]
             except QueueError:
@@ -253,7 +253,7 @@ def _plan(db: Session, index: int, request: TakeRequest, now: datetime) -> _Plan
 def _issue(db: Session, batch: Sequence[TakeRequest], issued_at: datetime, *, leave_refused: bool
            ) -> list[Issued | object]:
     """Issue the batch's numbers in order, as if one after the other, in four statements (on
-    PostgreSQL in two round trips with BEGIN and COMMIT: services/pipelined.py).
+    PostgreSQL in three round trips with BEGIN and COMMIT: services/pipelined.py).
 
     Each number is counted against its hall's line as the database holds it after the lanes' numbers
     were reserved (their row locks order concurrent batches), plus the numbers issued before it in

@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from queue_server.groupcommit import ALONE
 from queue_server.models import Allocation, Bundle, Hall, Ticket, TicketCounter, TicketEvent, Window
@@ -127,32 +127,3 @@ def test_concurrent_kiosks_get_distinct_numbers_and_honest_counts(database):
     assert sorted((t.number, t.people_ahead) for t in results) == [(f"A{i:03d}", i - 1) for i in range(1, 41)]
     group = tickets._group(database)
     assert group.items >= 40 and group.batches <= group.items
-
-
-@pytest.mark.postgres
-def test_a_batch_on_postgresql_leaves_its_connection_as_it_found_it(pg_db):
-    """The batch opens and commits its transaction itself on a connection in autocommit: after a
-    batch that committed, one that failed and one with nothing to insert, the pool's one
-    connection is back out of autocommit with no transaction open, and nothing half-written stays."""
-    from queue_server.db import Database
-
-    one = Database(pg_db.url, pool_size=1, max_overflow=0)
-    try:
-        settings.update_settings(one, HALL, {"closing_guard": 1}, None, NOW, "manager:test")
-        late = datetime(2026, 11, 23, 8, 59, tzinfo=UTC)
-        batches = ([req("newborn")], [req("newborn", idempotency_key="k"), req("newborn", idempotency_key="k")],
-                   [TakeRequest(HALL, "retirement", late)])
-        outcomes = []
-        for batch in batches:
-            outcomes.append([o if o is ALONE else o.ticket.number for o in _issue_batch(one, batch)])
-            with one.write() as db:
-                raw = db.connection().connection.driver_connection
-                assert not raw.autocommit
-                db.execute(select(Ticket.id).limit(1))
-                assert raw.info.transaction_status == 2  # INTRANS: this session's own BEGIN
-        assert outcomes == [["A001"], [ALONE, ALONE], [ALONE]]
-        with one.read() as db:
-            assert sorted(db.scalars(select(TicketCounter.last_seq))) == [0, 1]  # the refused gave back its
-            assert db.scalar(select(func.count()).select_from(Ticket)) == 1
-    finally:
-        one.dispose()
