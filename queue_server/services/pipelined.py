@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlalchemy.exc import DBAPIError
 
 from ..models import Ticket, TicketCounter, TicketEvent
-from .waits import HallLine, fold_lines, lines_statement
+from .waits import HallLine, fold_lines, lines_params, lines_statement
 
 _DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
 
@@ -77,9 +77,7 @@ def reserve_and_read(conn: Connection, lanes: Sequence[tuple[int, int, date, int
                               "days": [lane[2] for lane in lanes], "counts": [lane[3] for lane in lanes]})]
     for now, days in reads:
         sql, literals = _lines_sql(len(days) > 1)
-        own = ({"halls": list(days), "days": sorted(set(days.values()))} if len(days) > 1
-               else {"hall": next(iter(days)), "day": next(iter(days.values()))})
-        statements.append((sql, {**literals, **own, "now": now}))
+        statements.append((sql, {**literals, **lines_params(days), "now": now}))
     cursor = _run(conn, statements)
     reserved = {(h, b, d): seq for h, b, d, seq in cursor.fetchall()}
     lines = []

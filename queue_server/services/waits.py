@@ -304,11 +304,14 @@ def hall_lines(conn: Connection, days: dict[int, date], now: datetime, *, oldest
     False leaves `HallLine.oldest` empty."""
     if not days:
         return {}
+    return fold_lines(days, conn.execute(_LINES[len(days) > 1, oldest], {**lines_params(days), "now": now}))
+
+
+def lines_params(days: dict[int, date]) -> dict[str, Any]:
+    """The halls' parameters of a lines statement: one hall's, or several's (lists or arrays)."""
     if len(days) == 1:
-        params: dict[str, Any] = {"hall": next(iter(days)), "day": next(iter(days.values())), "now": now}
-    else:
-        params = {"halls": list(days), "days": sorted(set(days.values())), "now": now}
-    return fold_lines(days, conn.execute(_LINES[len(days) > 1, oldest], params))
+        return {"hall": next(iter(days)), "day": next(iter(days.values()))}
+    return {"halls": list(days), "days": sorted(set(days.values()))}
 
 
 def fold_lines(days: dict[int, date], rows: Iterable[Sequence[Any]]) -> dict[int, HallLine]:
